@@ -1,14 +1,15 @@
 """Learn Smartcar's authorization flow step by step, offline or live.
 
-    import smartcar_tutorial as sct
+import smartcar_tutorial as sct
 
-    sandbox = sct.start_sandbox()
-    client = sct.AuthClient(sandbox.client_id, sandbox.client_secret,
-                            redirect_uri="http://localhost:8080/callback",
-                            mode="test", connect_origin=sandbox.origin)
-    print(client.get_auth_url(["read_vehicle_info"]))
+sandbox = sct.start_sandbox()
+client = sct.AuthClient(sandbox.client_id, sandbox.client_secret,
+                        redirect_uri="http://localhost:8080/callback",
+                        mode="test", connect_origin=sandbox.origin)
+print(client.get_auth_url(["read_vehicle_info"]))
 """
 
+import importlib
 import logging
 
 from .auth_url import AuthClient, new_state
@@ -28,19 +29,60 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 
+# Servers and widgets load on first use, so `import smartcar_tutorial` stays
+# light for scripts that only build URLs.
+_LAZY = {
+    "CallbackServer": "callback_server",
+    "PendingFlow": "callback_server",
+    "FlowWidget": "display",
+    "link_button": "display",
+    "explain_auth_url": "explain",
+    "peek": "explain",
+    "Sandbox": "sandbox",
+    "SimulatedOwner": "sandbox",
+    "redo_steps": "steps",
+    "start_callback_server": "steps",
+    "start_flow": "steps",
+    "start_sandbox": "steps",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{_LAZY[name]}", __name__)
+    return getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
+    "PERMISSIONS",
     "AuthClient",
     "AuthorizationDeniedError",
     "AuthorizationError",
     "AuthorizationResult",
+    "CallbackServer",
     "CallbackTimeoutError",
     "ConfigurationError",
-    "PERMISSIONS",
+    "FlowWidget",
+    "PendingFlow",
     "PortInUseError",
+    "Sandbox",
+    "SimulatedOwner",
     "StateMismatchError",
     "TutorialError",
     "describe_permission",
+    "explain_auth_url",
+    "link_button",
     "new_state",
     "parse_redirect",
+    "peek",
+    "redo_steps",
     "shorten",
+    "start_callback_server",
+    "start_flow",
+    "start_sandbox",
 ]

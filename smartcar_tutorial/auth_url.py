@@ -97,7 +97,9 @@ class AuthClient:
         self.client_secret = _from_env(client_secret, "SMARTCAR_CLIENT_SECRET")
         self.redirect_uri = _from_env(redirect_uri, "SMARTCAR_REDIRECT_URI")
         self.connect_origin = (
-            connect_origin or os.environ.get("SMARTCAR_CONNECT_ORIGIN") or CONNECT_ORIGIN
+            connect_origin
+            or os.environ.get("SMARTCAR_CONNECT_ORIGIN")
+            or CONNECT_ORIGIN
         ).rstrip("/")
         self.mode = self._check_mode(mode, test_mode)
 
@@ -196,8 +198,11 @@ def _option_params(options: Mapping[str, Any], prompt: str) -> dict[str, str]:
     for key in options:
         if key not in OPTION_KEYS:
             raise ConfigurationError(
-                f"Unknown option {key!r}." + _suggest(str(key), OPTION_KEYS)
-                + " Known options: " + ", ".join(OPTION_KEYS) + "."
+                f"Unknown option {key!r}."
+                + _suggest(str(key), OPTION_KEYS)
+                + " Known options: "
+                + ", ".join(OPTION_KEYS)
+                + "."
             )
 
     params: dict[str, str] = {"approval_prompt": prompt}

@@ -1,9 +1,9 @@
 """Every exception the tutorial raises derives from :class:`TutorialError`.
 
-    try:
-        result = flow.wait(timeout=60)
-    except smartcar_tutorial.TutorialError as exc:
-        print(exc)          # says what happened and what to try next
+try:
+    result = flow.wait(timeout=60)
+except smartcar_tutorial.TutorialError as exc:
+    print(exc)          # says what happened and what to try next
 """
 
 from __future__ import annotations

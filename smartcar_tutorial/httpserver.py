@@ -33,8 +33,9 @@ class QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The default writes to stderr, which a notebook shows in a random cell.
-        logger.debug("%s %s", self.address_string(), format % args)
+        # The default writes to stderr, which a notebook shows in a random cell,
+        # and prints the query, which may hold a code.
+        logger.debug("%s %s", self.command, self.path.split("?", 1)[0])
 
     def send_body(
         self,
@@ -86,6 +87,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     owner: BackgroundServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback to stderr, i.e. into a random cell.
+        logger.exception("Error while answering %s", client_address[0])
 
 
 class BackgroundServer:
@@ -171,7 +176,9 @@ class BackgroundServer:
         httpd.server_close()
         if thread is not None:
             thread.join(timeout=5)
-        logger.info("%s on port %d stopped", self.name.capitalize(), httpd.server_address[1])
+        logger.info(
+            "%s on port %d stopped", self.name.capitalize(), httpd.server_address[1]
+        )
 
     def __enter__(self) -> BackgroundServer:
         return self.start()

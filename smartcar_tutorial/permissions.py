@@ -1,7 +1,7 @@
 """Smartcar permission names and what each one lets an app do.
 
-    >>> describe_permission("read_odometer")
-    'Read the odometer'
+>>> describe_permission("read_odometer")
+'Read the odometer'
 """
 
 from __future__ import annotations

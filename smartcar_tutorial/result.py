@@ -11,9 +11,9 @@ one parser and one result type.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import AuthorizationDeniedError, AuthorizationError, ConfigurationError
@@ -100,7 +100,11 @@ class AuthorizationResult:
             self.error or "",
             (f"Connect sent the error {self.error!r}.", "Open the link again."),
         )
-        detail = f" Connect said: {self.error_description}." if self.error_description else ""
+        detail = (
+            f" Connect said: {self.error_description.rstrip('.')}."
+            if self.error_description
+            else ""
+        )
         extras = "".join(f" {k}={v}." for k, v in self.extras.items())
         return f"{what}{detail}{extras} {todo}"
 
@@ -119,9 +123,11 @@ class AuthorizationResult:
         return {**present, **self.extras}
 
     def __repr__(self) -> str:
-        return "AuthorizationResult(" + ", ".join(
-            f"{k}={v!r}" for k, v in self.as_dict().items()
-        ) + ")"
+        return (
+            "AuthorizationResult("
+            + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
+            + ")"
+        )
 
 
 def parse_redirect(text: str) -> AuthorizationResult:

@@ -1,0 +1,179 @@
+"""Widgets that show a flow in the notebook while the owner goes through Connect.
+
+The callback server completes the flow in its own thread, and a ticker
+thread counts the seconds. Both change the widgets only by assigning
+traits (``label.value = ...``): from a thread, ``print``, ``display`` or
+``with out:`` land in whichever cell runs at the time, or nowhere.
+
+    flow = server.expect(state, auth_url)
+    FlowWidget(flow, timeout=300)      # last line of the cell: shows it
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import threading
+import time
+from urllib.parse import urlsplit
+
+import ipywidgets as widgets
+
+from .errors import ConfigurationError
+from .flow import PendingFlow
+from .result import AuthorizationResult
+
+logger = logging.getLogger(__name__)
+
+_BUTTON_STYLE = (
+    "display:inline-block;padding:.45em 1.1em;border-radius:4px;"
+    "background:#2563eb;color:#fff;font-weight:600;text-decoration:none"
+)
+
+
+def link_button(url: str, text: str = "Open Smartcar Connect") -> widgets.HTML:
+    """Return a link styled as a button that opens ``url`` in a new tab.
+
+    Args:
+        url: An ``http://`` or ``https://`` address, usually the auth URL.
+        text: The button's label.
+
+    Raises:
+        ConfigurationError: ``url`` is not an http(s) address.
+    """
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigurationError(
+            f"{url[:80]!r} is not an http(s) address, so it cannot be opened "
+            "as a link. Pass the auth URL that get_auth_url() returned."
+        )
+    return widgets.HTML(
+        f'<a href="{html.escape(url, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer" style="{_BUTTON_STYLE}">'
+        f"{html.escape(text)}</a>"
+    )
+
+
+class FlowWidget(widgets.VBox):
+    """Show a flow's link, a live status line, and then its code or error.
+
+    Args:
+        flow: The flow to follow, from ``CallbackServer.expect()``.
+        timeout: Seconds to count before saying that no answer came.
+        tick: Seconds between status updates.
+
+    Attributes:
+        link: The button-styled link to ``flow.auth_url``.
+        status: One line: waiting, received, error or timed out.
+        code: Read-only box holding the code once it arrives.
+        message: Plain-words explanation of the answer.
+
+    Raises:
+        ConfigurationError: ``timeout`` or ``tick`` is not a positive number.
+    """
+
+    def __init__(self, flow: PendingFlow, timeout: float = 300, *, tick: float = 1.0):
+        for name, value in (("timeout", timeout), ("tick", tick)):
+            number = isinstance(value, (int, float)) and math.isfinite(value)
+            if not number or value <= 0:
+                raise ConfigurationError(
+                    f"{name}={value!r} is not a positive number of seconds. "
+                    "Pass one, such as timeout=300."
+                )
+        if flow.auth_url:
+            link = link_button(flow.auth_url)
+        else:
+            link = widgets.HTML("<em>This flow has no link to open.</em>")
+        status = widgets.Label(value=self._waiting_text(0, timeout))
+        code = widgets.Text(
+            value="",
+            placeholder="the code appears here",
+            description="Code",
+            disabled=True,
+            layout=widgets.Layout(width="32em"),
+        )
+        message = widgets.HTML(value="")
+        super().__init__(children=[link, status, code, message])
+
+        self.flow = flow
+        self.timeout = float(timeout)
+        self.link, self.status, self.code, self.message = link, status, code, message
+        self._tick = float(tick)
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+        # Subscribe first: a flow that is already done stops the ticker at once.
+        flow.subscribe(self._show_result)
+        if not self._stopped.is_set():
+            self._ticker = threading.Thread(
+                target=self._run_ticker,
+                name=f"smartcar-tutorial ticker {flow.state[:16]}",
+                daemon=True,
+            )
+            self._ticker.start()
+
+    @property
+    def ticking(self) -> bool:
+        """True while the ticker thread updates the status line."""
+        return self._ticker is not None and self._ticker.is_alive()
+
+    def stop_ticker(self) -> None:
+        """Stop counting seconds; the status line keeps its last text."""
+        stopped = getattr(self, "_stopped", None)
+        if stopped is None:  # __init__ failed before the ticker existed
+            return
+        stopped.set()
+        ticker = self._ticker
+        if ticker is not None and ticker is not threading.current_thread():
+            ticker.join(timeout=self._tick + 1)
+
+    def close(self) -> None:
+        """Stop the ticker and remove the widget and its parts from the page."""
+        self.stop_ticker()
+        for child in getattr(self, "children", ()):
+            child.close()
+        super().close()
+
+    def _run_ticker(self) -> None:
+        # Runs in its own thread: only trait assignments below.
+        while True:
+            remaining = self.timeout - (time.monotonic() - self._started)
+            if self._stopped.wait(min(self._tick, max(0.0, remaining))):
+                return
+            elapsed = time.monotonic() - self._started
+            with self._lock:
+                if self._stopped.is_set():
+                    return
+                if elapsed >= self.timeout:
+                    self._stopped.set()
+                    self.status.value = (
+                        f"No answer after {self.timeout:g} s: open the link again, "
+                        "or run this cell again to start over."
+                    )
+                    return
+                self.status.value = self._waiting_text(elapsed, self.timeout)
+
+    def _show_result(self, result: AuthorizationResult) -> None:
+        # Called from the callback server's thread: only trait assignments.
+        with self._lock:
+            self._stopped.set()
+            elapsed = time.monotonic() - self._started
+            if result.ok:
+                self.status.value = f"Code received after {elapsed:.0f} s."
+                self.code.value = result.code or ""
+                self.message.value = (
+                    f"<p>{html.escape(result.explain())} The code works once and "
+                    "for 10 minutes: exchange it for tokens next.</p>"
+                )
+            else:
+                self.status.value = f"Connect answered with an error: {result.error}"
+                self.message.value = (
+                    f"<p style='color:#b42318'>{html.escape(result.explain())}</p>"
+                )
+        logger.debug("Widget for flow %r shows its answer", self.flow.state)
+
+    @staticmethod
+    def _waiting_text(elapsed: float, timeout: float) -> str:
+        return f"Waiting for the owner to approve… {elapsed:.0f} s of {timeout:g} s"

@@ -1,0 +1,165 @@
+"""Tables that explain, parameter by parameter, what a URL carries.
+
+>>> table = explain_auth_url(
+...     "https://connect.smartcar.com/oauth/authorize?response_type=code&mode=test")
+>>> [row[0] for row in table.rows]
+['response_type', 'mode']
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlsplit
+
+from .permissions import describe_permission
+
+MEANINGS = {
+    "response_type": "Always 'code': Connect answers with an authorization code.",
+    "client_id": "Your app's id, so Connect knows who is asking.",
+    "approval_prompt": "'force' shows the consent pages even to an owner who "
+    "already agreed; 'auto' may skip them.",
+    "mode": "'test' uses made-up vehicles, 'simulated' Smartcar's simulator, "
+    "'live' real cars.",
+    "redirect_uri": "Where Connect sends the owner back; must match a URI "
+    "registered for the app exactly.",
+    "scope": "The permissions asked for, separated by spaces.",
+    "state": "A random value Connect echoes back, so your server can tell its "
+    "own answer from a forged one.",
+    "make": "Skips the brand picker for this car maker.",
+    "single_select_vin": "Only the vehicle with this VIN may be shared.",
+    "single_select": "'true' lets the owner share one vehicle only.",
+    "flags": "Early-access features, as name:value pairs.",
+    "user": "Your own id for this owner, for Smartcar's analytics.",
+}
+
+
+@dataclass(frozen=True)
+class ParameterTable:
+    """The parameters of a URL, each with what it means."""
+
+    origin: str
+    path: str
+    rows: list[tuple[str, str, str]]
+
+    def __repr__(self) -> str:
+        width = max((len(name) for name, _, _ in self.rows), default=0)
+        lines = [f"{self.origin}{self.path}"]
+        lines += [
+            f"  {n:<{width}}  {v}\n  {'':<{width}}  ↳ {m}" for n, v, m in self.rows
+        ]
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"`{self.origin}{self.path}`", "", "| parameter | value | meaning |"]
+        lines.append("|---|---|---|")
+        for name, value, meaning in self.rows:
+            cell = value.replace("|", "\\|")
+            lines.append(f"| `{name}` | `{cell}` | {meaning} |")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        body = "".join(
+            f"<tr><td><code>{html.escape(n)}</code></td>"
+            f"<td><code>{html.escape(v)}</code></td><td>{html.escape(m)}</td></tr>"
+            for n, v, m in self.rows
+        )
+        return (
+            f"<p><code>{html.escape(self.origin + self.path)}</code></p>"
+            "<table><thead><tr><th>parameter</th><th>value</th><th>meaning</th>"
+            f"</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+
+def explain_auth_url(url: str) -> ParameterTable:
+    """Return a table of the URL's parameters, decoded, with their meanings."""
+    parts = urlsplit(url)
+    rows = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        meaning = MEANINGS.get(name, "Passed on as it is.")
+        if name == "scope":
+            meaning += (
+                " Here: "
+                + "; ".join(describe_permission(p).lower() for p in value.split())
+                + "."
+            )
+        rows.append((name, value, meaning))
+    return ParameterTable(f"{parts.scheme}://{parts.netloc}", parts.path, rows)
+
+
+@dataclass(frozen=True)
+class Peek:
+    """What a server answered to one request, as a browser would see it."""
+
+    url: str
+    status: int
+    reason: str
+    location: str | None
+    title: str | None
+    text: str
+
+    def __repr__(self) -> str:
+        line = f"{self.status} {self.reason}"
+        if self.location:
+            return f"{line}\n→ Location: {self.location}"
+        text = self.text
+        if self.title and not text.startswith(self.title):
+            text = f"{self.title}\n{text}"
+        return f"{line}\n{text}".rstrip()
+
+
+def peek(url: str, timeout: float = 10) -> Peek:
+    """GET ``url`` without following redirects and summarise the answer.
+
+    Shows where a redirect points, or a page's title and first words, so a
+    learner sees what their browser would be told.
+    """
+    import requests  # here, so that the pure helpers above import nothing heavy
+
+    response = requests.get(url, allow_redirects=False, timeout=timeout)
+    title, text = _page_title_and_text(response.text)
+    return Peek(
+        url,
+        response.status_code,
+        response.reason,
+        response.headers.get("Location"),
+        title,
+        text,
+    )
+
+
+class _PageText(HTMLParser):
+    """Collects a page's title and its visible words."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title: str | None = None
+        self.words: list[str] = []
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag not in VOID_TAGS:
+            self._open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._open:
+            while self._open.pop() != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        inside = self._open[-1] if self._open else ""
+        if inside == "title":
+            self.title = data.strip()
+        elif inside not in ("style", "script", "head") and data.strip():
+            self.words.append(" ".join(data.split()))
+
+
+VOID_TAGS = {"meta", "link", "br", "input", "img", "hr"}
+
+
+def _page_title_and_text(page: str, limit: int = 200) -> tuple[str | None, str]:
+    parser = _PageText()
+    parser.feed(page)
+    text = " ".join(parser.words)
+    return parser.title, text[:limit] + ("…" if len(text) > limit else "")

@@ -1,0 +1,245 @@
+"""The sandbox's routes: Connect's consent pages and a health check.
+
+    GET  /health                    JSON naming the service and its origin
+    GET  /oauth/authorize?…         check the request, open a session, go to intro
+    GET  /connect/<session>/<step>  show a page: intro, brand, login, permissions
+    POST /connect/<session>/<step>  submit it: on to the next page, or to the app
+
+Links and ``Location`` headers between the pages are relative, so the pages
+also work behind a proxy that adds a path prefix (jupyter-server-proxy).
+Only the final redirect to the app's ``redirect_uri`` is absolute.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlsplit
+
+from ..httpserver import QuietHandler
+from ..result import shorten
+from .authorize import RejectedRequest, check_authorize_request, redirect_with
+from .pages import BRANDS, describe_scope, render_page
+from .store import DONE, STEPS, ConnectSession, SandboxStore
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "smartcar-tutorial-sandbox"
+MAX_FORM_BYTES = 16_384
+
+DENIED_DESCRIPTION = "The vehicle owner pressed Deny and gave the app no access."
+
+#: In test mode these accounts log in and end the flow with an error.
+TEST_ACCOUNT_ERRORS = {
+    "smartcar@vehicle-incompatible.com": (
+        "vehicle_incompatible",
+        "The vehicle cannot give the permissions the app asked for.",
+    ),
+    "smartcar@invalid-subscription.com": (
+        "invalid_subscription",
+        "The vehicle's connected-services subscription is not active.",
+    ),
+}
+
+_SESSION_PATH = re.compile(r"/connect/([A-Za-z0-9_-]{1,64})/([a-z]{1,20})")
+
+
+class SandboxHandler(QuietHandler):
+    """Answers one request to the sandbox; state lives on the Sandbox."""
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self.server.owner  # type: ignore[attr-defined]
+
+    @property
+    def store(self) -> SandboxStore:
+        return self.sandbox.store
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        match = _SESSION_PATH.fullmatch(url.path)
+        if url.path == "/health":
+            self.send_json(200, {"service": SERVICE, "origin": self.sandbox.origin})
+        elif url.path == "/oauth/authorize":
+            self._authorize(url.query)
+        elif match:
+            self._with_session(*match.groups(), self._show)
+        else:
+            self._send_error_page(
+                404, "Page not found", f"{url.path!r} is not a page here."
+            )
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        match = _SESSION_PATH.fullmatch(path)
+        if match is None:
+            self._send_error_page(
+                404, "Page not found", f"{path!r} is not a page here."
+            )
+            return
+        form = self._read_form()
+        if form is not None:
+            self._with_session(*match.groups(), lambda s: self._submit(s, form))
+
+    def _authorize(self, query: str) -> None:
+        """Start Connect (RFC 6749 §4.1.1), or show why it cannot start."""
+        try:
+            request = check_authorize_request(query, self.store)
+        except RejectedRequest as exc:
+            logger.warning("Sandbox refused an authorization request: %s", exc.message)
+            self._send_error_page(
+                exc.status,
+                exc.title,
+                exc.message,
+                hint="Connect shows this page instead of sending you back to the "
+                "app, because it cannot trust this request.",
+            )
+            return
+
+        session = self.store.open_session(
+            request.client,
+            request.redirect_uri,
+            request.scope,
+            request.state,
+            request.mode,
+            request.make,
+        )
+        logger.info(
+            "Connect started for client %r in %s mode",
+            session.client.client_id,
+            session.mode,
+        )
+        self.send_redirect(f"../connect/{session.session_id}/intro", status=303)
+
+    def _with_session(
+        self, session_id: str, step: str, action: Callable[[ConnectSession], None]
+    ) -> None:
+        """Run ``action`` if ``step`` is the session's current page."""
+        session = self.store.get_session(session_id)
+        if session is None or step not in STEPS:
+            self._send_error_page(
+                404,
+                "Page expired",
+                "This Connect page has expired or never existed. Open the "
+                "authorization link from the notebook again.",
+            )
+        elif session.finished:
+            self._send_error_page(
+                410,
+                "Already finished",
+                "You already answered this request, and the app got its answer. "
+                "Open the authorization link again to start over.",
+                mode=session.mode,
+            )
+        elif step != session.step:
+            self.send_redirect(session.step, status=303)
+        else:
+            action(session)
+
+    def _show(
+        self, session: ConnectSession, status: int = 200, **extra: object
+    ) -> None:
+        context: dict[str, object] = {"session": session, "mode": session.mode}
+        if session.step == "brand":
+            context["brands"] = BRANDS
+        elif session.step == "login":
+            context.update(test_accounts=TEST_ACCOUNT_ERRORS, email=None, message=None)
+        elif session.step == "permissions":
+            context["permissions"] = describe_scope(session.scope)
+        context.update(extra)
+        self.send_html(status, render_page(f"{session.step}.html", **context))
+
+    def _submit(self, session: ConnectSession, form: dict[str, str]) -> None:
+        step = session.step
+        if step == "intro":
+            self._go_on(session, "login" if session.make else "brand")
+        elif step == "brand":
+            make = form.get("make", "").upper()
+            if make in dict(BRANDS):
+                self._go_on(session, "login", make=make)
+            else:
+                self._show(session, 400)
+        elif step == "login":
+            self._log_in(
+                session, form.get("email", "").strip(), form.get("password", "")
+            )
+        elif form.get("decision") in ("allow", "deny"):
+            self._decide(session, form["decision"])
+        else:
+            self._show(session, 400)
+
+    def _log_in(self, session: ConnectSession, email: str, password: str) -> None:
+        if not email or not password:
+            self._show(
+                session,
+                400,
+                email=email,
+                message="Enter an email and a password; in test mode any will do.",
+            )
+            return
+
+        test_error = TEST_ACCOUNT_ERRORS.get(email.lower())
+        if session.mode == "test" and test_error:
+            if self.store.advance(session, "login", DONE, email=email):
+                error, description = test_error
+                logger.info("Test account %r ends Connect with %s", email, error)
+                self._back_to_app(
+                    session, {"error": error, "error_description": description}
+                )
+            return
+        self._go_on(session, "permissions", email=email)
+
+    def _decide(self, session: ConnectSession, decision: str) -> None:
+        """Send the owner back to the app with a code or an error (RFC 6749 §4.1.2)."""
+        if not self.store.advance(session, "permissions", DONE):
+            self.send_redirect("permissions", status=303)
+            return
+
+        client_id = session.client.client_id
+        if decision == "allow":
+            issued = self.store.issue_code(session)
+            logger.info("Owner allowed %r; code %s", client_id, shorten(issued.code))
+            self._back_to_app(session, {"code": issued.code})
+        else:
+            logger.info("Owner denied %r", client_id)
+            self._back_to_app(
+                session,
+                {"error": "access_denied", "error_description": DENIED_DESCRIPTION},
+            )
+
+    def _go_on(self, session: ConnectSession, step: str, **changes: str) -> None:
+        self.store.advance(session, session.step, step, **changes)
+        logger.debug("Connect session moved on to %s", step)
+        self.send_redirect(step, status=303)
+
+    def _back_to_app(self, session: ConnectSession, params: dict[str, str]) -> None:
+        self.send_redirect(
+            redirect_with(session.redirect_uri, {**params, "state": session.state})
+        )
+
+    def _read_form(self) -> dict[str, str] | None:
+        """Return the posted form's fields, or answer 413 and return None."""
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            self.close_connection = True
+            self._send_error_page(
+                413,
+                "Form not accepted",
+                f"A form with Content-Length {length!r} is not accepted here; "
+                f"forms are at most {MAX_FORM_BYTES} bytes.",
+            )
+            return None
+        body = self.read_body().decode("utf-8", errors="replace")
+        return dict(parse_qsl(body, keep_blank_values=True))
+
+    def _send_error_page(
+        self, status: int, title: str, message: str, **context: object
+    ) -> None:
+        context.setdefault("hint", None)
+        page = render_page("error.html", title=title, message=message, **context)
+        self.send_html(status, page)

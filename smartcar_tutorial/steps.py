@@ -1,0 +1,143 @@
+"""One-line helpers the notebooks call, one per step of the flow.
+
+Each helper is safe to call again: running a cell twice reuses the server
+it started the first time instead of failing on a busy port. A notebook
+that starts mid-way redoes the earlier steps with :func:`redo_steps`.
+
+    steps = redo_steps()
+    flow = start_flow(steps.client, ["read_vehicle_info"], steps.server)
+    result = flow.wait(timeout=300)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from .auth_url import AuthClient, new_state
+from .callback_server import CallbackServer, PendingFlow
+from .errors import ConfigurationError, PortInUseError
+from .sandbox import DEMO_REDIRECT_URI, Sandbox, SimulatedOwner
+
+logger = logging.getLogger(__name__)
+
+AUTOPILOT_VARIABLE = "SMARTCAR_TUTORIAL_AUTOPILOT"
+DECISIONS = ("approve", "deny")
+SANDBOX_PORT = 8081
+DEFAULT_SCOPE = ("read_vehicle_info", "read_odometer")
+
+# One server per port for the life of the kernel, so re-run cells reuse them.
+_sandboxes: dict[int, Sandbox] = {}
+_callback_servers: dict[int, CallbackServer] = {}
+
+
+def resolve_autopilot(autopilot: str | None = None) -> str | None:
+    """Return who plays the vehicle owner: ``None`` for a real click.
+
+    Falls back to the ``SMARTCAR_TUTORIAL_AUTOPILOT`` environment variable,
+    so unattended runs (nbval, papermill, CI) need no edits.
+
+    Raises:
+        ConfigurationError: The value is not ``"approve"`` or ``"deny"``.
+    """
+    value = autopilot or os.environ.get(AUTOPILOT_VARIABLE) or None
+    if value is not None and value not in DECISIONS:
+        raise ConfigurationError(
+            f"autopilot={value!r} is not a decision the simulated owner can "
+            f"make. Use 'approve', 'deny', or None (also via {AUTOPILOT_VARIABLE}) "
+            "to click the link yourself."
+        )
+    return value
+
+
+def start_sandbox(port: int = SANDBOX_PORT) -> Sandbox:
+    """Start the offline stand-in for Smartcar, or return the running one.
+
+    When ``port`` is taken by another program the sandbox listens on a free
+    port instead and says so in the log; every URL follows it.
+    """
+    sandbox = _sandboxes.get(port)
+    if sandbox is not None and sandbox.running:
+        return sandbox
+    try:
+        sandbox = Sandbox(port=port).start()
+    except PortInUseError:
+        sandbox = Sandbox(port=0).start()
+        logger.warning(
+            "Port %d is busy; the sandbox listens on %s instead", port, sandbox.origin
+        )
+    _sandboxes[port] = sandbox
+    return sandbox
+
+
+def start_callback_server(redirect_uri: str = DEMO_REDIRECT_URI) -> CallbackServer:
+    """Start the kernel's server for ``/login`` and the redirect, or reuse it.
+
+    The port and path come from ``redirect_uri``. Calling it again with the
+    same URI returns the running server; with another URI on the same port
+    the old server is stopped first.
+
+    Raises:
+        PortInUseError: Another program holds the port.
+    """
+    port = urlsplit(redirect_uri).port or 80
+    server = _callback_servers.get(port)
+    if server is not None and server.running:
+        if server.redirect_uri == redirect_uri:
+            return server
+        server.stop()
+    server = CallbackServer(redirect_uri).start()
+    _callback_servers[server.port] = server
+    return server
+
+
+def start_flow(
+    client: AuthClient,
+    scope: Sequence[str],
+    server: CallbackServer,
+    *,
+    autopilot: str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> PendingFlow:
+    """Begin one authorization: a fresh ``state``, its URL, a pending flow.
+
+    ``/login`` on the callback server then redirects to this flow's URL. With
+    an autopilot, a simulated owner walks the consent pages in the
+    background, as a browser would.
+    """
+    state = new_state()
+    auth_url = client.get_auth_url(list(scope), {**(options or {}), "state": state})
+    flow = server.expect(state, auth_url)
+    server.login_url = auth_url
+
+    decision = resolve_autopilot(autopilot)
+    if decision is not None:
+        SimulatedOwner(decision).walk_in_background(auth_url)
+        logger.info("The simulated owner will %s this flow", decision)
+    return flow
+
+
+class Steps(NamedTuple):
+    """What Steps 0 and 1 set up: the sandbox, the kernel's server, a client."""
+
+    sandbox: Sandbox
+    server: CallbackServer
+    client: AuthClient
+
+
+def redo_steps(redirect_uri: str = DEMO_REDIRECT_URI, mode: str = "test") -> Steps:
+    """Redo Steps 0 and 1 in one call, for notebooks that start mid-way."""
+    sandbox = start_sandbox()
+    server = start_callback_server(redirect_uri)
+    sandbox.register_redirect_uri(server.redirect_uri)
+    client = AuthClient(
+        sandbox.client_id,
+        sandbox.client_secret,
+        redirect_uri=server.redirect_uri,
+        mode=mode,
+        connect_origin=sandbox.origin,
+    )
+    return Steps(sandbox, server, client)
