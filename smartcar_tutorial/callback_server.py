@@ -35,7 +35,7 @@ __all__ = ["DEFAULT_REDIRECT_URI", "CallbackServer", "PendingFlow"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_REDIRECT_URI = "http://localhost:8080/callback"
-SERVICE_NAME = "smartcar-tutorial-callback"
+SERVICE_NAME = "smartcar-tutorial-callback-server"
 
 
 class CallbackServer(BackgroundServer):
@@ -124,8 +124,20 @@ class CallbackServer(BackgroundServer):
         with self._flows_lock:
             return [flow for flow in self.flows.values() if not flow.done]
 
+    def hand_over(self) -> None:
+        """Stop for a newer server in another kernel, telling waiting flows."""
+        for flow in self.pending():
+            flow.notify(
+                f"Another notebook's kernel took port {self.port} over, so this "
+                "flow can no longer receive its answer. Run the cell that starts "
+                "the server and the flow again to take the port back."
+            )
+        super().hand_over()
+
     def __repr__(self) -> str:
         status = "running" if self.running else "stopped"
+        if self.running and self.took_over_from:
+            status += f"; took the port over from {self.took_over_from}"
         return f"CallbackServer({self.redirect_uri!r}, {status})"
 
 
@@ -173,9 +185,9 @@ class _CallbackHandler(QuietHandler):
         if path == self.owner.callback_path:
             self._receive(query)
         elif path == "/health":
-            self.send_json(
-                200, {"service": SERVICE_NAME, "redirect_uri": self.owner.redirect_uri}
-            )
+            health = self.owner.health()
+            health.update(service=SERVICE_NAME, redirect_uri=self.owner.redirect_uri)
+            self.send_json(200, health)
         elif path == "/login":
             self._login()
         elif path == "/favicon.ico":
@@ -204,12 +216,7 @@ class _CallbackHandler(QuietHandler):
 
         flow = self.owner.find(result.state)
         if flow is None:
-            logger.warning(
-                "Ignored a redirect whose state %r matches no flow (%d waiting)",
-                (result.state or "")[:40] or None,
-                len(self.owner.pending()),
-            )
-            self.send_html(400, state_mismatch_page(result.state))
+            self._refuse(result)
             return
 
         if flow.complete(result):
@@ -222,6 +229,21 @@ class _CallbackHandler(QuietHandler):
         first = flow.result or result
         logger.info("Ignored a repeated redirect for %r; kept the first", flow.state)
         self.send_html(200, answer_page(first, repeated=True))
+
+    def _refuse(self, result: AuthorizationResult) -> None:
+        pending = self.owner.pending()
+        logger.warning(
+            "Ignored a redirect whose state %r matches no flow (%d waiting)",
+            (result.state or "")[:40] or None,
+            len(pending),
+        )
+        for flow in pending:
+            flow.notify(
+                "An answer whose state matches no link reached the callback and "
+                "was refused (a stale tab or a forged link). This flow still "
+                "waits for its own answer."
+            )
+        self.send_html(400, state_mismatch_page(result.state))
 
     def _login(self) -> None:
         if self.owner.login_url:

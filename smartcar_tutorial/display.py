@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import ipywidgets as widgets
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, StateMismatchError
 from .flow import PendingFlow
-from .result import AuthorizationResult
+from .result import AuthorizationResult, parse_redirect
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,13 @@ def link_button(url: str, text: str = "Open Smartcar Connect") -> widgets.HTML:
         f'rel="noopener noreferrer" style="{_BUTTON_STYLE}">'
         f"{html.escape(text)}</a>"
     )
+
+
+_PASTE_HELP = (
+    "<p>On a remote kernel, or with a redirect URI the browser cannot reach, "
+    "the browser ends on a page that fails to load. Copy that page's whole "
+    "address from the address bar (or just the code) and paste it here.</p>"
+)
 
 
 class FlowWidget(widgets.VBox):
@@ -93,11 +100,23 @@ class FlowWidget(widgets.VBox):
             layout=widgets.Layout(width="32em"),
         )
         message = widgets.HTML(value="")
-        super().__init__(children=[link, status, code, message])
+        paste = widgets.Text(
+            placeholder="http://localhost:8080/callback?code=…&state=…",
+            layout=widgets.Layout(width="32em"),
+        )
+        use = widgets.Button(description="Use this address")
+        paste_box = widgets.Accordion(
+            children=[widgets.VBox([widgets.HTML(_PASTE_HELP), paste, use])],
+            titles=("The browser cannot reach this kernel?",),
+        )
+        super().__init__(children=[link, status, code, message, paste_box])
+        self.paste_box = paste_box
 
         self.flow = flow
         self.timeout = float(timeout)
         self.link, self.status, self.code, self.message = link, status, code, message
+        self.paste, self.use_pasted = paste, use
+        use.on_click(lambda _button: self.use_address(paste.value))
         self._tick = float(tick)
         self._started = time.monotonic()
         self._lock = threading.Lock()
@@ -106,6 +125,7 @@ class FlowWidget(widgets.VBox):
 
         # Subscribe first: a flow that is already done stops the ticker at once.
         flow.subscribe(self._show_result)
+        flow.subscribe_notices(self._show_notice)
         if not self._stopped.is_set():
             self._ticker = threading.Thread(
                 target=self._run_ticker,
@@ -136,6 +156,29 @@ class FlowWidget(widgets.VBox):
             child.close()
         super().close()
 
+    def use_address(self, text: str) -> None:
+        """Take the answer from an address (or code) the learner pasted.
+
+        It gets the parsing and ``state`` check of a live callback; what was
+        wrong with it is shown in the widget, and nothing is lost.
+        """
+        try:
+            taken = self.flow.offer(parse_redirect(text))
+        except (ConfigurationError, StateMismatchError) as exc:
+            self.message.value = f"<p style='color:#b42318'>{html.escape(str(exc))}</p>"
+            return
+        if not taken:
+            self.message.value = (
+                "<p>This flow already has its answer; the pasted one was not "
+                "used. Run the cell again to start a new flow.</p>"
+            )
+
+    def _show_notice(self, notice: str) -> None:
+        # Called from the callback server's thread: only trait assignments.
+        with self._lock:
+            if not self.flow.done:
+                self.message.value = f"<p>{html.escape(notice)}</p>"
+
     def _run_ticker(self) -> None:
         # Runs in its own thread: only trait assignments below.
         while True:
@@ -159,9 +202,8 @@ class FlowWidget(widgets.VBox):
         # Called from the callback server's thread: only trait assignments.
         with self._lock:
             self._stopped.set()
-            elapsed = time.monotonic() - self._started
             if result.ok:
-                self.status.value = f"Code received after {elapsed:.0f} s."
+                self.status.value = "Code received."
                 self.code.value = result.code or ""
                 self.message.value = (
                     f"<p>{html.escape(result.explain())} The code works once and "

@@ -35,6 +35,9 @@ MEANINGS = {
 }
 
 
+_LEFT = " style='text-align:left'"  # JupyterLab right-aligns table cells
+
+
 @dataclass(frozen=True)
 class ParameterTable:
     """The parameters of a URL, each with what it means."""
@@ -61,13 +64,15 @@ class ParameterTable:
 
     def _repr_html_(self) -> str:
         body = "".join(
-            f"<tr><td><code>{html.escape(n)}</code></td>"
-            f"<td><code>{html.escape(v)}</code></td><td>{html.escape(m)}</td></tr>"
+            f"<tr><td{_LEFT}><code>{html.escape(n)}</code></td>"
+            f"<td{_LEFT}><code>{html.escape(v)}</code></td>"
+            f"<td{_LEFT}>{html.escape(m)}</td></tr>"
             for n, v, m in self.rows
         )
         return (
             f"<p><code>{html.escape(self.origin + self.path)}</code></p>"
-            "<table><thead><tr><th>parameter</th><th>value</th><th>meaning</th>"
+            f"<table><thead><tr><th{_LEFT}>parameter</th><th{_LEFT}>value</th>"
+            f"<th{_LEFT}>meaning</th>"
             f"</tr></thead><tbody>{body}</tbody></table>"
         )
 
@@ -103,10 +108,7 @@ class Peek:
         line = f"{self.status} {self.reason}"
         if self.location:
             return f"{line}\n→ Location: {self.location}"
-        text = self.text
-        if self.title and not text.startswith(self.title):
-            text = f"{self.title}\n{text}"
-        return f"{line}\n{text}".rstrip()
+        return "\n".join(part for part in (line, self.title, self.text) if part)
 
 
 def peek(url: str, timeout: float = 10) -> Peek:
@@ -158,8 +160,13 @@ class _PageText(HTMLParser):
 VOID_TAGS = {"meta", "link", "br", "input", "img", "hr"}
 
 
-def _page_title_and_text(page: str, limit: int = 200) -> tuple[str | None, str]:
+def _page_title_and_text(page: str, limit: int = 300) -> tuple[str | None, str]:
     parser = _PageText()
     parser.feed(page)
-    text = " ".join(parser.words)
-    return parser.title, text[:limit] + ("…" if len(text) > limit else "")
+    words = parser.words
+    if parser.title and words and words[0] == parser.title:
+        words = words[1:]  # the heading repeats the title
+    text = " ".join(words)
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    return parser.title, text

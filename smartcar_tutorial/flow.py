@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .errors import CallbackTimeoutError, ConfigurationError
+from .errors import CallbackTimeoutError, ConfigurationError, StateMismatchError
 from .result import AuthorizationResult, shorten
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class PendingFlow:
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[AuthorizationResult], None]] = []
+        self._notice_subscribers: list[Callable[[str], None]] = []
 
     @property
     def done(self) -> bool:
@@ -68,18 +69,20 @@ class PendingFlow:
     def complete(self, result: AuthorizationResult) -> bool:
         """Record ``result`` and notify subscribers; safe from any thread.
 
-        The first answer wins: a later one (a reloaded callback page, say)
-        is ignored so it cannot replace a code already handed out.
+        A code, once here, stays: a repeated redirect (a reloaded callback
+        page, say) cannot replace it. An error can be replaced by a different
+        answer through the same link, so an owner who pressed Deny can open
+        the link again and press Allow.
 
         Returns:
-            True if ``result`` was recorded, False if the flow was done.
+            True if ``result`` was recorded, False if it was ignored.
         """
         with self._lock:
-            if self.result is not None:
+            current = self.result
+            if current is not None and (current.ok or current == result):
                 return False
             self.result = result
             subscribers = list(self._subscribers)
-            self._subscribers.clear()
             self._done.set()
 
         logger.debug("Flow %r completed (code %s)", self.state, shorten(result.code))
@@ -87,20 +90,57 @@ class PendingFlow:
             self._notify(callback, result)
         return True
 
+    def offer(self, result: AuthorizationResult) -> bool:
+        """Complete the flow with an answer that came another way (pasted).
+
+        The answer gets the same ``state`` check as one that reached the
+        callback server. A bare code carries no state and is taken as is.
+
+        Returns:
+            True if recorded, False if the flow already had its answer.
+
+        Raises:
+            StateMismatchError: The answer belongs to another link.
+        """
+        if result.state is not None and result.state != self.state:
+            raise StateMismatchError(
+                f"This answer carries state {result.state[:40]!r}, but this flow "
+                f"sent {self.state[:8] + '…'!r}: it belongs to another link (an "
+                "older run of the cell?) and was not accepted. Paste the address "
+                "from the tab that this flow's link opened."
+            )
+        return self.complete(result)
+
+    def notify(self, notice: str) -> None:
+        """Tell this flow's watchers something the learner should know.
+
+        The callback server uses it for answers it refused, such as one
+        with a ``state`` that matches no link.
+        """
+        with self._lock:
+            watchers = list(self._notice_subscribers)
+        for callback in watchers:
+            self._notify(callback, notice)
+
+    def subscribe_notices(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(notice)`` for each :meth:`notify` from now on."""
+        with self._lock:
+            self._notice_subscribers.append(callback)
+
     def subscribe(self, callback: Callable[[AuthorizationResult], None]) -> None:
         """Call ``callback(result)`` when the answer arrives.
 
         The callback runs in the callback server's thread, so in a notebook
         it should only assign widget traits. If the flow is already done it
-        is called at once, in the caller's thread. Exceptions it raises are
+        is called at once, in the caller's thread, and again if an error is
+        later replaced by a code. Exceptions it raises are
         logged and do not stop other subscribers.
         """
         with self._lock:
             result = self.result
-            if result is None:
-                self._subscribers.append(callback)
-                return
-        self._notify(callback, result)
+            self._subscribers.append(callback)
+        if result is not None:
+            self._notify(callback, result)
 
     def wait(self, timeout: float = 300) -> AuthorizationResult:
         """Block until the answer arrives and return it.
@@ -149,13 +189,9 @@ class PendingFlow:
             f"{where}; or call wait() again with a larger timeout=."
         )
 
-    def _notify(
-        self,
-        callback: Callable[[AuthorizationResult], None],
-        result: AuthorizationResult,
-    ) -> None:
+    def _notify(self, callback: Callable, argument: object) -> None:
         try:
-            callback(result)
+            callback(argument)
         except Exception:
             logger.exception("A subscriber of flow %r failed", self.state)
 

@@ -12,10 +12,14 @@ logger, so nothing lands in whichever notebook cell happens to run.
 from __future__ import annotations
 
 import errno
-import html
 import json
 import logging
+import os
+import selectors
+import socket
 import threading
+import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,7 +27,11 @@ from .errors import PortInUseError
 
 logger = logging.getLogger(__name__)
 
-LOOPBACK = "127.0.0.1"
+HANDOVER_PATH = "/handover"
+HANDOVER_HEADER = "X-Smartcar-Tutorial-Handover"
+TAKE_OVER_SECONDS = 3.0
+SERVICE_PREFIX = "smartcar-tutorial-"
+LOOPBACK = "localhost"  # 127.0.0.1 and ::1; never any other interface
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -66,21 +74,27 @@ class QuietHandler(BaseHTTPRequestHandler):
     def send_redirect(self, location: str, status: int = 302) -> None:
         self.send_body(status, b"", "text/plain", {"Location": location})
 
+    def parse_request(self) -> bool:
+        # Every server of this package yields its port to a newer one from
+        # another kernel on request. The custom header keeps browsers' plain
+        # cross-site form posts from triggering it.
+        if not super().parse_request():
+            return False
+        if (
+            self.command == "POST"
+            and self.path == HANDOVER_PATH
+            and self.headers.get(HANDOVER_HEADER) == "1"
+        ):
+            self.close_connection = True
+            self.send_body(202, b"", "text/plain")
+            owner = self.server.owner  # type: ignore[attr-defined]
+            threading.Thread(target=owner.hand_over, daemon=True).start()
+            return False
+        return True
+
     def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
-
-
-def simple_page(title: str, message: str, status_class: str = "") -> str:
-    """Return a tiny standalone HTML page; both strings are escaped."""
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(title)}</title></head>"
-        f"<body class='{html.escape(status_class)}' style='font-family:sans-serif;"
-        "max-width:36em;margin:2em auto;padding:0 1em'>"
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></body></html>"
-    )
 
 
 class _Server(ThreadingHTTPServer):
@@ -93,8 +107,15 @@ class _Server(ThreadingHTTPServer):
         logger.exception("Error while answering %s", client_address[0])
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class BackgroundServer:
-    """Serve ``handler_class`` on ``host:port`` from a daemon thread.
+    """Serve ``handler_class`` on ``host:port`` from one daemon thread.
+
+    With ``host="localhost"`` (the default) it listens on both 127.0.0.1 and
+    ::1, so a browser that resolves ``localhost`` to either address gets in.
 
     Args:
         handler_class: A :class:`QuietHandler` subclass; it reaches this
@@ -115,49 +136,52 @@ class BackgroundServer:
         self.host = host
         self.requested_port = port
         self.name = name
-        self._httpd: _Server | None = None
+        self._httpds: list[_Server] = []
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
+        self.took_over_from: str | None = None
 
     @property
     def running(self) -> bool:
-        return self._httpd is not None
+        return bool(self._httpds)
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
+        if not self._httpds:
             return self.requested_port
-        return self._httpd.server_address[1]
+        return self._httpds[0].server_address[1]
+
+    @property
+    def addresses(self) -> list[str]:
+        """The addresses actually listened on, such as ``['127.0.0.1', '::1']``."""
+        return [httpd.server_address[0] for httpd in self._httpds]
 
     @property
     def url(self) -> str:
         """The origin a browser on this machine uses, ``http://localhost:N``."""
         return f"http://localhost:{self.port}"
 
-    def start(self) -> BackgroundServer:
+    def start(self, take_over: bool = False) -> BackgroundServer:
         """Bind and start serving; a second call on a running server is a no-op.
 
+        Args:
+            take_over: When one of this package's servers in another process
+                (another notebook's kernel) holds the port, ask it to stop and
+                take the port. :attr:`took_over_from` then names it.
+
         Raises:
-            PortInUseError: Another program holds the port.
+            PortInUseError: Another program holds the port; the message says
+                which when it is one of this package's servers.
         """
         with self._lock:
-            if self._httpd is not None:
+            if self._httpds:
                 return self
-            try:
-                httpd = _Server((self.host, self.requested_port), self.handler_class)
-            except OSError as exc:
-                if exc.errno != errno.EADDRINUSE:
-                    raise
-                raise PortInUseError(
-                    f"The {self.name} cannot listen on port {self.requested_port}: "
-                    "another program holds it. Stop that program (or the other "
-                    "notebook's kernel), or choose another port."
-                ) from exc
-            httpd.owner = self
-            self._httpd = httpd
+            self._httpds = self._bind(take_over)
+            self._stopping.clear()
             self._thread = threading.Thread(
-                target=httpd.serve_forever,
-                kwargs={"poll_interval": 0.1},
+                target=self._serve,
+                args=(list(self._httpds),),
                 name=f"smartcar-tutorial {self.name}",
                 daemon=True,
             )
@@ -165,23 +189,153 @@ class BackgroundServer:
         logger.info("%s listening on %s", self.name.capitalize(), self.url)
         return self
 
+    def _bind(self, take_over: bool) -> list[_Server]:
+        try:
+            return self._bind_all()
+        except PortInUseError:
+            holder = describe_port_holder(self.requested_port)
+            if not (take_over and holder and request_handover(self.requested_port)):
+                raise
+        deadline = time.monotonic() + TAKE_OVER_SECONDS
+        while True:
+            try:
+                httpds = self._bind_all()
+            except PortInUseError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+                continue
+            self.took_over_from = holder
+            logger.info("Took port %d over from %s", self.requested_port, holder)
+            return httpds
+
+    def _bind_all(self) -> list[_Server]:
+        hosts = ("127.0.0.1", "::1") if self.host == LOOPBACK else (self.host,)
+        httpds: list[_Server] = []
+        port = self.requested_port
+        try:
+            for host in hosts:
+                httpd = _bind_one(host, port, self.handler_class)
+                if httpd is None:  # this machine has no such address, e.g. no IPv6
+                    continue
+                httpd.owner = self
+                httpds.append(httpd)
+                port = httpd.server_address[1]  # IPv6 follows IPv4's free port
+        except OSError as exc:
+            for httpd in httpds:
+                httpd.server_close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise PortInUseError(self._busy_message(port)) from None
+        return httpds
+
+    def hand_over(self) -> None:
+        """Stop because a newer server in another kernel wants the port."""
+        logger.warning(
+            "Another kernel took port %d over; the %s stopped", self.port, self.name
+        )
+        self.stop()
+
+    def health(self) -> dict[str, object]:
+        """What ``GET /health`` reports: enough to tell who holds a port."""
+        notebook = os.environ.get("JPY_SESSION_NAME")
+        return {
+            "service": SERVICE_PREFIX + self.name.replace(" ", "-"),
+            "pid": os.getpid(),
+            "notebook": os.path.basename(notebook) if notebook else None,
+        }
+
+    def _busy_message(self, port: int) -> str:
+        holder = describe_port_holder(port)
+        if holder:
+            return (
+                f"The {self.name} cannot listen on port {port}: {holder} holds "
+                "it. Shut that kernel down (Kernel > Shut Down Kernel in its "
+                "tab), or start this server with take_over=True, which stops "
+                "that one."
+            )
+        return (
+            f"The {self.name} cannot listen on port {port}: another program holds "
+            f"it. Stop that program (find it with: lsof -i :{port}), or choose "
+            "another port."
+        )
+
+    def _serve(self, httpds: list[_Server]) -> None:
+        # One thread for every address: wait on all sockets at once.
+        with selectors.DefaultSelector() as selector:
+            for httpd in httpds:
+                selector.register(httpd, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select(timeout=0.1):
+                    key.fileobj.handle_request()
+
     def stop(self) -> None:
         """Stop serving and release the port; safe to call more than once."""
         with self._lock:
-            httpd, thread = self._httpd, self._thread
-            self._httpd = self._thread = None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.server_close()
-        if thread is not None:
+            httpds, thread = self._httpds, self._thread
+            self._httpds, self._thread = [], None
+            if not httpds:
+                return
+            port = httpds[0].server_address[1]
+            self._stopping.set()
+        if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
-        logger.info(
-            "%s on port %d stopped", self.name.capitalize(), httpd.server_address[1]
-        )
+        for httpd in httpds:
+            httpd.server_close()
+        logger.info("%s on port %d stopped", self.name.capitalize(), port)
 
     def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _bind_one(host: str, port: int, handler: type) -> _Server | None:
+    server_class = _Server6 if ":" in host else _Server
+    try:
+        return server_class((host, port), handler)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) and host == "::1":
+            logger.debug("No IPv6 loopback here; listening on IPv4 only")
+            return None
+        raise
+
+
+def describe_port_holder(port: int) -> str | None:
+    """Name the server on ``port`` if it is one of this package's, else None."""
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/health", timeout=1
+        ) as response:
+            health = json.loads(response.read(4096))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(health, dict):
+        return None
+    service = str(health.get("service", ""))
+    if not service.startswith(SERVICE_PREFIX):
+        return None
+
+    kind = service.removeprefix(SERVICE_PREFIX).replace("-", " ") or "server"
+    where = health.get("redirect_uri") or health.get("origin")
+    text = f"the smartcar-tutorial {kind}" + (f" for {where}" if where else "")
+    if health.get("notebook"):
+        text += f" of the kernel running {health['notebook']}"
+    if health.get("pid"):
+        text += f" (process {health['pid']})"
+    return text
+
+
+def request_handover(port: int) -> bool:
+    """Ask this package's server on ``port`` to stop; True if it agreed."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{HANDOVER_PATH}",
+        method="POST",
+        headers={HANDOVER_HEADER: "1"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status == 202
+    except OSError:
+        return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -56,32 +57,41 @@ def resolve_autopilot(autopilot: str | None = None) -> str | None:
 def start_sandbox(port: int = SANDBOX_PORT) -> Sandbox:
     """Start the offline stand-in for Smartcar, or return the running one.
 
-    When ``port`` is taken by another program the sandbox listens on a free
-    port instead and says so in the log; every URL follows it.
+    A sandbox that another notebook's kernel runs on ``port`` is asked to
+    stop, so moving from one notebook to the next needs no clean-up. When
+    another program holds the port, the sandbox listens on a free port
+    instead and warns; every URL follows it.
     """
     sandbox = _sandboxes.get(port)
     if sandbox is not None and sandbox.running:
         return sandbox
     try:
-        sandbox = Sandbox(port=port).start()
+        sandbox = Sandbox(port=port).start(take_over=True)
     except PortInUseError:
         sandbox = Sandbox(port=0).start()
-        logger.warning(
-            "Port %d is busy; the sandbox listens on %s instead", port, sandbox.origin
+        warnings.warn(
+            f"Port {port} is held by another program, so the sandbox listens on "
+            f"{sandbox.origin} instead; the URLs built from it follow.",
+            stacklevel=2,
         )
     _sandboxes[port] = sandbox
     return sandbox
 
 
-def start_callback_server(redirect_uri: str = DEMO_REDIRECT_URI) -> CallbackServer:
+def start_callback_server(
+    redirect_uri: str = DEMO_REDIRECT_URI, take_over: bool = True
+) -> CallbackServer:
     """Start the kernel's server for ``/login`` and the redirect, or reuse it.
 
-    The port and path come from ``redirect_uri``. Calling it again with the
-    same URI returns the running server; with another URI on the same port
-    the old server is stopped first.
+    The port and path come from ``redirect_uri``: the server never moves to
+    another port, since Connect redirects to exactly that URI. Calling it
+    again with the same URI returns the running server; with another URI on
+    the same port the old server is stopped first. With ``take_over`` the
+    server of another notebook's kernel on that port is asked to stop.
 
     Raises:
-        PortInUseError: Another program holds the port.
+        PortInUseError: Another program holds the port, or (without
+            ``take_over``) another notebook's kernel does.
     """
     port = urlsplit(redirect_uri).port or 80
     server = _callback_servers.get(port)
@@ -89,7 +99,7 @@ def start_callback_server(redirect_uri: str = DEMO_REDIRECT_URI) -> CallbackServ
         if server.redirect_uri == redirect_uri:
             return server
         server.stop()
-    server = CallbackServer(redirect_uri).start()
+    server = CallbackServer(redirect_uri).start(take_over=take_over)
     _callback_servers[server.port] = server
     return server
 

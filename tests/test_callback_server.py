@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import logging
+import os
 import socket
 import threading
 import time
@@ -270,10 +271,9 @@ def test_callback_server_login_explains_when_no_link_is_set(server):
 def test_callback_server_health_names_the_service(server):
     health = requests.get(f"http://localhost:{server.port}/health", timeout=5).json()
 
-    assert health == {
-        "service": "smartcar-tutorial-callback",
-        "redirect_uri": server.redirect_uri,
-    }
+    assert health["service"] == "smartcar-tutorial-callback-server"
+    assert health["redirect_uri"] == server.redirect_uri
+    assert health["pid"] == os.getpid()
 
 
 # Lifecycle and configuration ----------------------------------------------
@@ -395,3 +395,125 @@ def test_pending_flow_survives_a_failing_subscriber(server, caplog):
     assert page.status_code == 200
     assert seen == [CODE]
     assert "subscriber" in caplog.text
+
+
+# Addresses and busy ports -------------------------------------------------
+
+
+def _ipv6_loopback_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "[::1]"])
+def test_callback_server_answers_localhost_over_ipv4_and_ipv6(server, address):
+    if address == "[::1]" and not _ipv6_loopback_available():
+        pytest.skip("this machine has no IPv6 loopback")
+    flow = server.expect("state-1")
+
+    page = requests.get(
+        f"http://{address}:{server.port}/callback?code=c-1&state=state-1", timeout=5
+    )
+
+    assert page.status_code == 200
+    assert flow.result.code == "c-1"
+
+
+def test_callback_server_listens_on_loopback_only(server):
+    assert set(server.addresses) <= {"127.0.0.1", "::1"}
+    assert "127.0.0.1" in server.addresses
+
+
+def test_busy_port_error_names_our_own_server_holding_it(server):
+    second = CallbackServer(server.redirect_uri)
+
+    with pytest.raises(PortInUseError) as info:
+        second.start()
+
+    message = str(info.value)
+    assert str(server.port) in message
+    assert "smartcar-tutorial callback" in message
+    assert server.redirect_uri in message
+    assert "Shut that kernel down" in message
+    assert not second.running
+
+
+def test_busy_port_error_for_a_foreign_program_says_how_to_find_it():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(PortInUseError) as info:
+            CallbackServer(f"http://localhost:{port}/callback").start()
+    assert f"port {port}" in str(info.value)
+    assert f"lsof -i :{port}" in str(info.value)
+
+
+def test_refused_state_is_reported_to_the_waiting_flow(server):
+    flow = server.expect("state-1")
+    notices: list[str] = []
+    flow.subscribe_notices(notices.append)
+
+    answer(server, code="forged", state="not-yours")
+
+    assert len(notices) == 1 and "refused" in notices[0]
+    assert not flow.done
+
+
+# Moving from one notebook to the next ---------------------------------------
+
+
+def test_take_over_stops_our_server_in_the_way_and_tells_its_flows(server):
+    waiting = server.expect("old-state")
+    notices: list[str] = []
+    waiting.subscribe_notices(notices.append)
+
+    port = server.port
+    with CallbackServer(server.redirect_uri).start(take_over=True) as newer:
+        assert newer.running and newer.port == port
+        assert not server.running
+        assert "smartcar-tutorial callback server" in (newer.took_over_from or "")
+        assert "took the port over" in repr(newer)
+        assert notices and "took port" in notices[0]
+
+        flow = newer.expect("new-state")
+        answer(newer, code="c-new", state="new-state")
+        assert flow.result.code == "c-new"
+
+
+def test_without_take_over_our_server_in_the_way_is_named(server):
+    with pytest.raises(PortInUseError, match="take_over=True"):
+        CallbackServer(server.redirect_uri).start()
+    assert server.running
+
+
+def test_handover_needs_the_packages_own_header(server):
+    page = requests.post(f"{server.url}/handover", timeout=5)
+
+    assert page.status_code != 202
+    assert server.running
+
+
+def test_deny_then_allow_through_the_same_link_gives_the_code(server):
+    flow = server.expect("state-1")
+    answer(server, error="access_denied", state="state-1")
+    with pytest.raises(AuthorizationDeniedError):
+        flow.wait(timeout=1)
+
+    page = answer(server, code=CODE, state="state-1")
+
+    assert "Code received" in page.text
+    assert flow.wait(timeout=1).code == CODE
+
+
+def test_a_code_is_never_replaced_by_a_later_error(server):
+    flow = server.expect("state-1")
+    answer(server, code=CODE, state="state-1")
+
+    answer(server, error="access_denied", state="state-1")
+
+    assert flow.wait(timeout=1).code == CODE

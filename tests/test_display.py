@@ -68,6 +68,7 @@ def test_flow_widget_shows_the_link_and_waits(make_widget):
         widget.status,
         widget.code,
         widget.message,
+        widget.paste_box,
     ]
 
 
@@ -166,3 +167,58 @@ def test_flow_widget_without_a_link_says_so(make_widget):
 def test_flow_widget_rejects_unusable_times(kwargs):
     with pytest.raises(ConfigurationError, match="positive number"):
         FlowWidget(PendingFlow("s-1", AUTH_URL), **kwargs)
+
+
+def test_flow_widget_paste_box_takes_a_pasted_address(make_widget):
+    flow = PendingFlow("s-1", AUTH_URL)
+    widget = make_widget(flow)
+
+    widget.paste.value = "http://localhost:8080/callback?code=pasted-code&state=s-1"
+    widget.use_pasted.click()
+
+    assert flow.result is not None and flow.result.code == "pasted-code"
+    assert widget.code.value == "pasted-code"
+
+
+def test_flow_widget_paste_box_refuses_another_flows_state(make_widget):
+    flow = PendingFlow("s-1", AUTH_URL)
+    widget = make_widget(flow)
+
+    widget.paste.value = "http://localhost:8080/callback?code=c&state=someone-else"
+    widget.use_pasted.click()
+
+    assert not flow.done
+    assert "someone-else" in widget.message.value
+    assert "not accepted" in widget.message.value
+    assert widget.paste.value.endswith("someone-else"), "the pasted text was lost"
+
+
+def test_flow_widget_paste_box_explains_text_without_an_answer(make_widget):
+    flow = PendingFlow("s-1", AUTH_URL)
+    widget = make_widget(flow)
+
+    widget.paste.value = "http://localhost:8080/callback"
+    widget.use_pasted.click()
+
+    assert not flow.done
+    assert "neither a code nor an error" in widget.message.value
+
+
+def test_flow_widget_paste_box_takes_a_bare_code(make_widget):
+    flow = PendingFlow("s-1", AUTH_URL)
+    widget = make_widget(flow)
+
+    widget.paste.value = "  bare-code-123 "
+    widget.use_pasted.click()
+
+    assert widget.code.value == "bare-code-123"
+
+
+def test_flow_widget_shows_a_refused_answer_while_waiting(make_widget):
+    flow = PendingFlow("s-1", AUTH_URL)
+    widget = make_widget(flow)
+
+    flow.notify("An answer whose state matches no link was refused.")
+
+    assert "was refused" in widget.message.value
+    assert not flow.done
