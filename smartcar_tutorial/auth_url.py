@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from .errors import ConfigurationError
 from .permissions import PERMISSIONS, split_required
+from .randomness import random_token
 
 CONNECT_ORIGIN = "https://connect.smartcar.com"
 MODES = ("live", "test", "simulated")
@@ -39,7 +39,7 @@ ARGUMENT_NAMES = ("client_id", "client_secret", "redirect_uri", "test_mode", "mo
 
 def new_state() -> str:
     """Return a fresh random ``state`` value (RFC 6749 §10.12)."""
-    return secrets.token_urlsafe(16)
+    return random_token(16)
 
 
 def _suggest(name: str, choices: Sequence[str]) -> str:
