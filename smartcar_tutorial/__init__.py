@@ -34,6 +34,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "CallbackServer": "callback_server",
     "PendingFlow": "callback_server",
+    "Connection": "connection",
+    "credentials_form": "credentials",
+    "use_smartcar": "connection",
     "FlowWidget": "display",
     "link_button": "display",
     "explain_auth_url": "explain",
@@ -59,7 +62,6 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "PERMISSIONS",
     "AuthClient",
     "AuthorizationDeniedError",
     "AuthorizationError",
@@ -67,13 +69,16 @@ __all__ = [
     "CallbackServer",
     "CallbackTimeoutError",
     "ConfigurationError",
+    "Connection",
     "FlowWidget",
+    "PERMISSIONS",
     "PendingFlow",
     "PortInUseError",
     "Sandbox",
     "SimulatedOwner",
     "StateMismatchError",
     "TutorialError",
+    "credentials_form",
     "describe_permission",
     "explain_auth_url",
     "link_button",
@@ -85,4 +90,5 @@ __all__ = [
     "start_callback_server",
     "start_flow",
     "start_sandbox",
+    "use_smartcar",
 ]

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from .auth_url import AuthClient, new_state
 from .callback_server import CallbackServer, PendingFlow
+from .connection import Connection, use_smartcar
 from .errors import ConfigurationError, PortInUseError
 from .sandbox import DEMO_REDIRECT_URI, Sandbox, SimulatedOwner
 
@@ -124,30 +125,56 @@ def start_flow(
     server.login_url = auth_url
 
     decision = resolve_autopilot(autopilot)
+    if decision is not None and not _is_local(client.connect_origin):
+        raise ConfigurationError(
+            f"autopilot={decision!r} cannot click through {client.connect_origin}: "
+            "the simulated owner only walks the sandbox's pages. With Smartcar, "
+            "open the link and click yourself (autopilot=None, and unset "
+            f"{AUTOPILOT_VARIABLE})."
+        )
     if decision is not None:
         SimulatedOwner(decision).walk_in_background(auth_url)
         logger.info("The simulated owner will %s this flow", decision)
     return flow
 
 
-class Steps(NamedTuple):
-    """What Steps 0 and 1 set up: the sandbox, the kernel's server, a client."""
+def _is_local(origin: str) -> bool:
+    return urlsplit(origin).hostname in ("localhost", "127.0.0.1", "::1")
 
-    sandbox: Sandbox
+
+class Steps(NamedTuple):
+    """What Steps 0 and 1 set up: where Connect lives, the server, a client."""
+
+    smartcar: Connection
     server: CallbackServer
     client: AuthClient
 
+    @property
+    def sandbox(self) -> Sandbox | None:
+        """The sandbox in this kernel, or None when the flow goes to Smartcar."""
+        return self.smartcar.sandbox  # type: ignore[return-value]
 
-def redo_steps(redirect_uri: str = DEMO_REDIRECT_URI, mode: str = "test") -> Steps:
-    """Redo Steps 0 and 1 in one call, for notebooks that start mid-way."""
-    sandbox = start_sandbox()
-    server = start_callback_server(redirect_uri)
-    sandbox.register_redirect_uri(server.redirect_uri)
+
+def redo_steps(
+    redirect_uri: str | None = None,
+    mode: str = "test",
+    client_id: str | None = None,
+) -> Steps:
+    """Redo Steps 0 and 1 in one call, for notebooks that start mid-way.
+
+    Uses Smartcar when your app's credentials are set (see
+    :func:`~smartcar_tutorial.connection.use_smartcar`), the sandbox otherwise.
+    """
+    smartcar = use_smartcar(client_id, redirect_uri)
+    server = start_callback_server(smartcar.redirect_uri)
+    if smartcar.sandbox is not None:
+        # A port-0 test server only knows its real redirect URI once started.
+        smartcar.sandbox.register_redirect_uri(server.redirect_uri)
     client = AuthClient(
-        sandbox.client_id,
-        sandbox.client_secret,
+        smartcar.client_id,
+        smartcar.client_secret,
         redirect_uri=server.redirect_uri,
         mode=mode,
-        connect_origin=sandbox.origin,
+        connect_origin=smartcar.connect_origin,
     )
-    return Steps(sandbox, server, client)
+    return Steps(smartcar, server, client)

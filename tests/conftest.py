@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean Smartcar environment for every test."""
+"""Shared fixtures: a clean Smartcar environment for every test, and a sandbox."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from sandbox_helpers import FakeClock, LoopbackSession
+
+from smartcar_tutorial.sandbox import Sandbox
 
 DATA = Path(__file__).parent / "data"
 
@@ -14,6 +17,8 @@ SMARTCAR_VARIABLES = (
     "SMARTCAR_CLIENT_SECRET",
     "SMARTCAR_REDIRECT_URI",
     "SMARTCAR_CONNECT_ORIGIN",
+    "SMARTCAR_AUTH_ORIGIN",
+    "SMARTCAR_API_ORIGIN",
 )
 
 
@@ -21,10 +26,32 @@ SMARTCAR_VARIABLES = (
 def clean_smartcar_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep a developer's real credentials out of every test."""
     for name in SMARTCAR_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+        # setenv first, so whatever a test sets is undone afterwards.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
 def auth_url_vectors() -> list[dict]:
     """URLs produced by Smartcar's Python SDK 6.19.1 for known inputs."""
     return json.loads((DATA / "auth-url-vectors.json").read_text())["vectors"]
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A clock the test moves by hand, for codes and tokens that expire."""
+    return FakeClock()
+
+
+@pytest.fixture
+def loopback_sandbox(fake_clock: FakeClock):
+    """A sandbox on 127.0.0.1 only, on a free port, on ``fake_clock``."""
+    with Sandbox(clock=fake_clock, host="127.0.0.1") as server:
+        yield server
+
+
+@pytest.fixture
+def http():
+    """A session for loopback servers: no proxy, bounded requests."""
+    with LoopbackSession() as session:
+        yield session

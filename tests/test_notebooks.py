@@ -18,7 +18,9 @@ import pytest
 pytestmark = pytest.mark.localserver
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+STEP_1 = next(p for p in NOTEBOOKS if p.name.startswith("01-"))
 STEP_3 = next(p for p in NOTEBOOKS if p.name.startswith("03-"))
+PLANTED_SECRET = "planted-secret-2c9d41e7-must-not-leak"
 
 
 def parameters_of(path: Path) -> set[str]:
@@ -77,3 +79,19 @@ def test_step_3_denied_shows_plain_words_and_raises_a_named_error(tmp_path):
 
     nb = nbformat.read(tmp_path / STEP_3.name, as_version=4)
     assert any("pressed Deny" in v for v in widget_values(nb))
+
+
+def test_step_1_with_real_looking_credentials_points_at_smartcar(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMARTCAR_CLIENT_ID", "8229df9f-91a0-4ff0-a1ae-a1f38ee24d07")
+    monkeypatch.setenv("SMARTCAR_CLIENT_SECRET", PLANTED_SECRET)
+
+    nb = run(STEP_1, tmp_path)
+
+    text = output_text(nb)
+    assert (
+        "https://connect.smartcar.com/oauth/authorize?response_type=code"
+        "&client_id=8229df9f-91a0-4ff0-a1ae-a1f38ee24d07" in text
+    )
+    assert "Connection to Smartcar" in text
+    saved = (tmp_path / STEP_1.name).read_text()
+    assert PLANTED_SECRET not in saved
