@@ -1,10 +1,14 @@
-"""The command line: ``python -m smartcar_tutorial serve``.
+"""The command line: ``python -m smartcar_tutorial serve`` and ``sandbox``.
 
 ``serve`` runs the guide's app as a plain program: the sandbox, and a
 server with ``/login`` and ``/callback``. With ``--once`` it prints the
 first answer as one JSON line and exits 0 for a code, 1 for an error.
 
+``sandbox`` runs only the offline stand-in for Smartcar, in the
+foreground, and prints the ``export`` lines that point Smartcar's SDK at it.
+
     python -m smartcar_tutorial serve --once --autopilot approve
+    python -m smartcar_tutorial sandbox --register my-app:secret:http://localhost:8000/cb
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .errors import AuthorizationError, CallbackTimeoutError, TutorialError
-from .steps import DECISIONS, DEFAULT_SCOPE, redo_steps, start_flow
+from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI, Sandbox
+from .steps import DECISIONS, DEFAULT_SCOPE, SANDBOX_PORT, redo_steps, start_flow
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +66,53 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--timeout", type=float, default=300, help="seconds to wait (default: 300)"
     )
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the offline stand-in for Smartcar's Connect, token endpoint "
+        "and vehicle API until Ctrl+C",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Run the offline stand-in for Smartcar in the foreground until\n"
+            "Ctrl+C, and print the export lines that point Smartcar's SDK at it.\n"
+            "\n"
+            "State lives in memory only. A restart forgets every Connect session,\n"
+            "code, access token and refresh token, and every app added with\n"
+            "--register; only the demo app comes back."
+        ),
+        epilog=(
+            "example:\n  python -m smartcar_tutorial sandbox --port 8081 \\\n"
+            "      --register my-app:my-secret:http://localhost:8000/callback"
+        ),
+    )
+    sandbox.add_argument(
+        "--port",
+        type=int,
+        default=SANDBOX_PORT,
+        help="port on localhost; 0 picks a free one (default: %(default)s)",
+    )
+    sandbox.add_argument(
+        "--register",
+        type=_registration,
+        action="append",
+        default=[],
+        metavar="CLIENT_ID:SECRET:REDIRECT_URI",
+        help="also accept your own app; repeat for more apps or redirect URIs",
+    )
     return parser
+
+
+def _registration(value: str) -> tuple[str, str, str]:
+    """Split ``--register CLIENT_ID:SECRET:REDIRECT_URI`` into its parts."""
+    parts = value.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        # Never echo the value: it holds a secret.
+        raise argparse.ArgumentTypeError(
+            "expected CLIENT_ID:SECRET:REDIRECT_URI, such as "
+            "my-app:my-secret:http://localhost:8000/callback"
+        )
+    client_id, secret, redirect_uri = parts
+    return client_id, secret, redirect_uri
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -72,7 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
             )
             print(
                 f"Open {steps.server.url}/login in a browser "
-                f"(Connect: {steps.sandbox.origin}; Ctrl+C stops).",
+                f"(Connect: {steps.smartcar.connect_origin}; Ctrl+C stops).",
                 file=sys.stderr,
             )
             try:
@@ -84,7 +137,62 @@ def _serve(args: argparse.Namespace) -> int:
                 return EXIT_CODE if result.ok else EXIT_ERROR
     finally:
         steps.server.stop()
-        steps.sandbox.stop()
+        if steps.sandbox is not None:
+            steps.sandbox.stop()
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    sandbox = Sandbox(port=args.port)
+    for client_id, secret, redirect_uri in args.register:
+        known = sandbox.store.get_client(client_id)
+        if known is not None and known.client_secret == secret:
+            sandbox.register_redirect_uri(redirect_uri, client_id)
+        else:
+            sandbox.register_client(client_id, secret, [redirect_uri], client_id)
+    # Milestones (codes issued, tokens refused) help whoever tests an app.
+    logging.getLogger("smartcar_tutorial").setLevel(logging.INFO)
+
+    stop = threading.Event()
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread:
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    sandbox.start()
+    try:
+        print(_sandbox_banner(sandbox, args.register), flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    print("# Sandbox stopped; it forgot every code and token.", flush=True)
+    return 0
+
+
+def _sandbox_banner(sandbox: Sandbox, registered: list[tuple[str, str, str]]) -> str:
+    """Return the lines to paste into a shell before importing ``smartcar``."""
+    lines = [
+        f"# smartcar-tutorial sandbox on {sandbox.origin} (Ctrl+C stops it).",
+        "# Smartcar's SDK reads these when it is imported:",
+        f"export SMARTCAR_CONNECT_ORIGIN={sandbox.origin}",
+        f"export SMARTCAR_AUTH_ORIGIN={sandbox.auth_origin}",
+        f"export SMARTCAR_API_ORIGIN={sandbox.api_origin}",
+        "# Demo app: demo-only credentials, public, accepted by this sandbox alone.",
+        f"export SMARTCAR_CLIENT_ID={DEMO_CLIENT_ID}",
+        f"export SMARTCAR_CLIENT_SECRET={DEMO_CLIENT_SECRET}",
+        f"export SMARTCAR_REDIRECT_URI={DEMO_REDIRECT_URI}",
+    ]
+    for client_id, _, redirect_uri in registered:
+        lines.append(
+            f"# Registered app {client_id!r} with redirect URI {redirect_uri} "
+            "(its secret is the one you gave)."
+        )
+    return "\n".join(lines)
+
+
+COMMANDS = {"serve": _serve, "sandbox": _run_sandbox}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
-        return _serve(args)
+        return COMMANDS[args.command](args)
     except CallbackTimeoutError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_TIMEOUT

@@ -17,6 +17,7 @@ import logging
 import os
 import selectors
 import socket
+import sys
 import threading
 import time
 import urllib.request
@@ -99,8 +100,20 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = True
+    # SO_REUSEADDR lets a restarted kernel rebind at once on POSIX; on Windows
+    # it would let a second process share the port, so exclusive use there.
+    allow_reuse_address = sys.platform != "win32"
+    # socketserver's default of 5 makes a 6th simultaneous connect wait for
+    # the client's SYN retry, about 1 s (benchmarks/callback_latency.py).
+    request_queue_size = 64
     owner: BackgroundServer
+
+    def server_bind(self) -> None:
+        if sys.platform == "win32":
+            exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
+            if exclusive is not None:
+                self.socket.setsockopt(socket.SOL_SOCKET, exclusive, 1)
+        super().server_bind()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # The default prints a traceback to stderr, i.e. into a random cell.
@@ -193,6 +206,12 @@ class BackgroundServer:
         try:
             return self._bind_all()
         except PortInUseError:
+            if _held_by_this_process(self.requested_port):
+                raise PortInUseError(
+                    f"This kernel already runs a {self.name} on port "
+                    f"{self.requested_port}. Use that one (start_callback_server() "
+                    "returns it), or call .stop() on it first."
+                ) from None
             holder = describe_port_holder(self.requested_port)
             if not (take_over and holder and request_handover(self.requested_port)):
                 raise
@@ -302,8 +321,7 @@ def _bind_one(host: str, port: int, handler: type) -> _Server | None:
         raise
 
 
-def describe_port_holder(port: int) -> str | None:
-    """Name the server on ``port`` if it is one of this package's, else None."""
+def _read_health(port: int) -> dict | None:
     try:
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/health", timeout=1
@@ -311,7 +329,18 @@ def describe_port_holder(port: int) -> str | None:
             health = json.loads(response.read(4096))
     except (OSError, ValueError):
         return None
-    if not isinstance(health, dict):
+    return health if isinstance(health, dict) else None
+
+
+def _held_by_this_process(port: int) -> bool:
+    health = _read_health(port)
+    return health is not None and health.get("pid") == os.getpid()
+
+
+def describe_port_holder(port: int) -> str | None:
+    """Name the server on ``port`` if it is one of this package's, else None."""
+    health = _read_health(port)
+    if health is None:
         return None
     service = str(health.get("service", ""))
     if not service.startswith(SERVICE_PREFIX):

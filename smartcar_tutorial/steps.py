@@ -27,13 +27,13 @@ from .sandbox import DEMO_REDIRECT_URI, Sandbox, SimulatedOwner
 logger = logging.getLogger(__name__)
 
 AUTOPILOT_VARIABLE = "SMARTCAR_TUTORIAL_AUTOPILOT"
-DECISIONS = ("approve", "deny")
+DECISIONS = ("approve", "deny", "exit")
 SANDBOX_PORT = 8081
 DEFAULT_SCOPE = ("read_vehicle_info", "read_odometer")
 
 # One server per port for the life of the kernel, so re-run cells reuse them.
 _sandboxes: dict[int, Sandbox] = {}
-_callback_servers: dict[int, CallbackServer] = {}
+_callback_servers: dict[int | str, CallbackServer] = {}
 
 
 def resolve_autopilot(autopilot: str | None = None) -> str | None:
@@ -49,8 +49,8 @@ def resolve_autopilot(autopilot: str | None = None) -> str | None:
     if value is not None and value not in DECISIONS:
         raise ConfigurationError(
             f"autopilot={value!r} is not a decision the simulated owner can "
-            f"make. Use 'approve', 'deny', or None (also via {AUTOPILOT_VARIABLE}) "
-            "to click the link yourself."
+            "make. Use 'approve', 'deny', 'exit' (leave Connect early), or None "
+            f"(also via {AUTOPILOT_VARIABLE}) to click the link yourself."
         )
     return value
 
@@ -94,14 +94,17 @@ def start_callback_server(
         PortInUseError: Another program holds the port, or (without
             ``take_over``) another notebook's kernel does.
     """
-    port = urlsplit(redirect_uri).port or 80
-    server = _callback_servers.get(port)
+    port = urlsplit(redirect_uri).port
+    # Port 0 asks for any free port, so the URI, not the port, names the
+    # server; `or 80` would also have turned port 0 into port 80.
+    key: int | str = redirect_uri if port == 0 else (80 if port is None else port)
+    server = _callback_servers.get(key)
     if server is not None and server.running:
-        if server.redirect_uri == redirect_uri:
+        if port == 0 or server.redirect_uri == redirect_uri:
             return server
         server.stop()
     server = CallbackServer(redirect_uri).start(take_over=take_over)
-    _callback_servers[server.port] = server
+    _callback_servers[key] = server
     return server
 
 

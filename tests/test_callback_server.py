@@ -6,6 +6,8 @@ import _thread
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from urllib.parse import urlencode
@@ -27,6 +29,46 @@ from smartcar_tutorial.flow import PendingFlow
 pytestmark = pytest.mark.localserver
 
 CODE = "c0de-7f3a9b21-5e6d-4c8f-a1b2-secretpart"
+
+
+OTHER_KERNEL = """
+import sys
+from smartcar_tutorial.callback_server import CallbackServer
+server = CallbackServer("http://localhost:0/callback").start()
+flow = server.expect("old-state")
+flow.subscribe_notices(lambda notice: print("NOTICE", notice, flush=True))
+print(server.port, flush=True)
+sys.stdin.read()
+"""
+
+
+class OtherKernel:
+    """A callback server in another process, as another notebook's kernel."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", OTHER_KERNEL],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.pid = self.process.pid
+        self.port = int(self.process.stdout.readline())
+        self.redirect_uri = f"http://localhost:{self.port}/callback"
+
+    def read_notice(self) -> str:
+        return self.process.stdout.readline()
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def other_kernel():
+    kernel = OtherKernel()
+    yield kernel
+    kernel.close()
 
 
 @pytest.fixture
@@ -428,18 +470,25 @@ def test_callback_server_listens_on_loopback_only(server):
     assert "127.0.0.1" in server.addresses
 
 
-def test_busy_port_error_names_our_own_server_holding_it(server):
-    second = CallbackServer(server.redirect_uri)
+def test_busy_port_error_names_our_own_server_in_another_kernel(other_kernel):
+    second = CallbackServer(other_kernel.redirect_uri)
 
     with pytest.raises(PortInUseError) as info:
         second.start()
 
     message = str(info.value)
-    assert str(server.port) in message
-    assert "smartcar-tutorial callback" in message
-    assert server.redirect_uri in message
+    assert str(other_kernel.port) in message
+    assert "smartcar-tutorial callback server" in message
+    assert f"process {other_kernel.pid}" in message
     assert "Shut that kernel down" in message
+    assert "take_over=True" in message
     assert not second.running
+
+
+def test_starting_a_second_server_in_the_same_kernel_says_to_reuse_it(server):
+    with pytest.raises(PortInUseError, match="This kernel already runs"):
+        CallbackServer(server.redirect_uri).start(take_over=True)
+    assert server.running
 
 
 def test_busy_port_error_for_a_foreign_program_says_how_to_find_it():
@@ -467,28 +516,16 @@ def test_refused_state_is_reported_to_the_waiting_flow(server):
 # Moving from one notebook to the next ---------------------------------------
 
 
-def test_take_over_stops_our_server_in_the_way_and_tells_its_flows(server):
-    waiting = server.expect("old-state")
-    notices: list[str] = []
-    waiting.subscribe_notices(notices.append)
-
-    port = server.port
-    with CallbackServer(server.redirect_uri).start(take_over=True) as newer:
-        assert newer.running and newer.port == port
-        assert not server.running
-        assert "smartcar-tutorial callback server" in (newer.took_over_from or "")
+def test_take_over_stops_another_kernels_server_and_tells_its_flows(other_kernel):
+    with CallbackServer(other_kernel.redirect_uri).start(take_over=True) as newer:
+        assert newer.running and newer.port == other_kernel.port
+        assert f"process {other_kernel.pid}" in (newer.took_over_from or "")
         assert "took the port over" in repr(newer)
-        assert notices and "took port" in notices[0]
+        assert "took port" in other_kernel.read_notice()
 
         flow = newer.expect("new-state")
         answer(newer, code="c-new", state="new-state")
         assert flow.result.code == "c-new"
-
-
-def test_without_take_over_our_server_in_the_way_is_named(server):
-    with pytest.raises(PortInUseError, match="take_over=True"):
-        CallbackServer(server.redirect_uri).start()
-    assert server.running
 
 
 def test_handover_needs_the_packages_own_header(server):

@@ -5,34 +5,15 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sandbox_helpers import CallbackTarget
 
 from smartcar_tutorial import AuthClient, ConfigurationError
 from smartcar_tutorial.httpserver import BackgroundServer, QuietHandler
 from smartcar_tutorial.sandbox import OwnerWalkError, Sandbox, SimulatedOwner
 
 pytestmark = pytest.mark.localserver
-
-
-class _RecordingHandler(QuietHandler):
-    def do_GET(self) -> None:
-        self.server.owner.paths.append(self.path)
-        self.send_html(200, "<p>Callback received</p>")
-
-
-class CallbackTarget(BackgroundServer):
-    """Stands in for the callback server: records every request path."""
-
-    def __init__(self) -> None:
-        super().__init__(_RecordingHandler, name="callback target")
-        self.paths: list[str] = []
-
-    def query(self) -> dict[str, str]:
-        assert len(self.paths) == 1, self.paths
-        pairs = parse_qs(urlsplit(self.paths[0]).query)
-        return {name: values[0] for name, values in pairs.items()}
 
 
 class _LoopHandler(QuietHandler):
@@ -53,12 +34,11 @@ def target():
 
 
 def auth_url(sandbox: Sandbox, target: CallbackTarget, **options: object) -> str:
-    redirect_uri = target.url + "/callback"
-    sandbox.register_redirect_uri(redirect_uri)
+    sandbox.register_redirect_uri(target.redirect_uri)
     client = AuthClient(
         sandbox.client_id,
         sandbox.client_secret,
-        redirect_uri=redirect_uri,
+        redirect_uri=target.redirect_uri,
         mode="test",
         connect_origin=sandbox.origin,
     )
@@ -160,7 +140,7 @@ def test_owner_gives_up_when_server_never_answers() -> None:
 
 
 def test_owner_rejects_unknown_decision() -> None:
-    with pytest.raises(ConfigurationError, match="'approve' or 'deny'"):
+    with pytest.raises(ConfigurationError, match="'approve', 'deny' or 'exit'"):
         SimulatedOwner("maybe")
 
 

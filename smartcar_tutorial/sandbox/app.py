@@ -1,9 +1,11 @@
-"""The sandbox's routes: Connect's consent pages and a health check.
+"""The sandbox's routes: Connect's pages, the token endpoint and the API.
 
     GET  /health                    JSON naming the service and its origin
     GET  /oauth/authorize?…         check the request, open a session, go to intro
     GET  /connect/<session>/<step>  show a page: intro, brand, login, permissions
     POST /connect/<session>/<step>  submit it: on to the next page, or to the app
+    POST /oauth/token               codes and refresh tokens for tokens (token.py)
+    GET  /v2.0/vehicles…            the vehicle API (api.py)
 
 Links and ``Location`` headers between the pages are relative, so the pages
 also work behind a proxy that adds a path prefix (jupyter-server-proxy).
@@ -19,10 +21,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from ..httpserver import QuietHandler
+from ..randomness import random_uuid
 from ..result import shorten
+from .api import answer_api_request, is_api_path
 from .authorize import RejectedRequest, check_authorize_request, redirect_with
 from .pages import BRANDS, describe_scope, render_page
 from .store import DONE, STEPS, ConnectSession, SandboxStore
+from .token import JsonReply, answer_token_request
+from .vehicles import TEST_ACCOUNTS, special_account_error, vehicles_for
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -33,18 +39,8 @@ SERVICE = "smartcar-tutorial-sandbox"
 MAX_FORM_BYTES = 16_384
 
 DENIED_DESCRIPTION = "The vehicle owner pressed Deny and gave the app no access."
-
-#: In test mode these accounts log in and end the flow with an error.
-TEST_ACCOUNT_ERRORS = {
-    "smartcar@vehicle-incompatible.com": (
-        "vehicle_incompatible",
-        "The vehicle cannot give the permissions the app asked for.",
-    ),
-    "smartcar@invalid-subscription.com": (
-        "invalid_subscription",
-        "The vehicle's connected-services subscription is not active.",
-    ),
-}
+EXIT_DESCRIPTION = "The vehicle owner went back to the app before granting access."
+TOKEN_PATH = "/oauth/token"
 
 _SESSION_PATH = re.compile(r"/connect/([A-Za-z0-9_-]{1,64})/([a-z]{1,20})")
 
@@ -65,6 +61,20 @@ class SandboxHandler(QuietHandler):
         match = _SESSION_PATH.fullmatch(url.path)
         if url.path == "/health":
             self.send_json(200, {"service": SERVICE, "origin": self.sandbox.origin})
+        elif is_api_path(url.path):
+            self._send_reply(
+                answer_api_request(
+                    self.store,
+                    url.path,
+                    url.query,
+                    self.headers.get("Authorization"),
+                    self.headers.get("sc-unit-system"),
+                )
+            )
+        elif url.path == TOKEN_PATH:
+            self._send_token_error(
+                405, "The token endpoint takes POST with a form body (RFC 6749 §3.2)."
+            )
         elif url.path == "/oauth/authorize":
             self._authorize(url.query)
         elif match:
@@ -77,14 +87,41 @@ class SandboxHandler(QuietHandler):
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
         match = _SESSION_PATH.fullmatch(path)
-        if match is None:
+        if path == TOKEN_PATH:
+            self._token()
+        elif match is None:
             self._send_error_page(
                 404, "Page not found", f"{path!r} is not a page here."
             )
+        else:
+            form = self._read_form()
+            if form is not None:
+                self._with_session(*match.groups(), lambda s: self._submit(s, form))
+
+    def _token(self) -> None:
+        """Exchange a code or a refresh token (RFC 6749 §4.1.3, §6)."""
+        body = self._read_limited_body()
+        if body is None:
+            self._send_token_error(
+                413, f"The token request is larger than {MAX_FORM_BYTES} bytes."
+            )
             return
-        form = self._read_form()
-        if form is not None:
-            self._with_session(*match.groups(), lambda s: self._submit(s, form))
+        self._send_reply(
+            answer_token_request(
+                self.store,
+                self.headers.get("Authorization"),
+                self.headers.get("Content-Type"),
+                body,
+            )
+        )
+
+    def _send_token_error(self, status: int, description: str) -> None:
+        body = {"error": "invalid_request", "error_description": description}
+        self._send_reply((status, body, {}))
+
+    def _send_reply(self, reply: JsonReply) -> None:
+        status, body, headers = reply
+        self.send_json(status, body, {"sc-request-id": random_uuid(), **headers})
 
     def _authorize(self, query: str) -> None:
         """Start Connect (RFC 6749 §4.1.1), or show why it cannot start."""
@@ -108,6 +145,7 @@ class SandboxHandler(QuietHandler):
             request.state,
             request.mode,
             request.make,
+            redirect_uri_sent=request.redirect_uri_sent,
         )
         logger.info(
             "Connect started for client %r in %s mode",
@@ -148,15 +186,18 @@ class SandboxHandler(QuietHandler):
         if session.step == "brand":
             context["brands"] = BRANDS
         elif session.step == "login":
-            context.update(test_accounts=TEST_ACCOUNT_ERRORS, email=None, message=None)
+            context.update(test_accounts=TEST_ACCOUNTS, email=None, message=None)
         elif session.step == "permissions":
             context["permissions"] = describe_scope(session.scope)
+            context["vehicles"] = vehicles_for(session.make, session.mode)
         context.update(extra)
         self.send_html(status, render_page(f"{session.step}.html", **context))
 
     def _submit(self, session: ConnectSession, form: dict[str, str]) -> None:
         step = session.step
-        if step == "intro":
+        if "exit" in form:
+            self._exit(session)
+        elif step == "intro":
             self._go_on(session, "login" if session.make else "brand")
         elif step == "brand":
             make = form.get("make", "").upper()
@@ -183,16 +224,29 @@ class SandboxHandler(QuietHandler):
             )
             return
 
-        test_error = TEST_ACCOUNT_ERRORS.get(email.lower())
+        test_error = special_account_error(email, session.make)
         if session.mode == "test" and test_error:
             if self.store.advance(session, "login", DONE, email=email):
-                error, description = test_error
-                logger.info("Test account %r ends Connect with %s", email, error)
-                self._back_to_app(
-                    session, {"error": error, "error_description": description}
+                logger.info(
+                    "Test account %r ends Connect with %s", email, test_error["error"]
                 )
+                self._back_to_app(session, test_error)
             return
         self._go_on(session, "permissions", email=email)
+
+    def _exit(self, session: ConnectSession) -> None:
+        """Send the owner back without a grant, as "Back to the app" does."""
+        if self.store.advance(session, session.step, DONE):
+            logger.info("Owner left Connect for %r", session.client.client_id)
+            self._back_to_app(
+                session,
+                {
+                    "error": "user_manually_returned_to_application",
+                    "error_description": EXIT_DESCRIPTION,
+                },
+            )
+        else:
+            self.send_redirect(session.step, status=303)
 
     def _decide(self, session: ConnectSession, decision: str) -> None:
         """Send the owner back to the app with a code or an error (RFC 6749 §4.1.2)."""
@@ -224,18 +278,25 @@ class SandboxHandler(QuietHandler):
 
     def _read_form(self) -> dict[str, str] | None:
         """Return the posted form's fields, or answer 413 and return None."""
-        length = self.headers.get("Content-Length") or "0"
-        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
-            self.close_connection = True
+        body = self._read_limited_body()
+        if body is None:
             self._send_error_page(
                 413,
                 "Form not accepted",
-                f"A form with Content-Length {length!r} is not accepted here; "
-                f"forms are at most {MAX_FORM_BYTES} bytes.",
+                f"A form of {self.headers.get('Content-Length')!r} bytes is not "
+                f"accepted here; forms are at most {MAX_FORM_BYTES} bytes.",
             )
             return None
-        body = self.read_body().decode("utf-8", errors="replace")
-        return dict(parse_qsl(body, keep_blank_values=True))
+        text = body.decode("utf-8", errors="replace")
+        return dict(parse_qsl(text, keep_blank_values=True))
+
+    def _read_limited_body(self) -> bytes | None:
+        """Return the request body, or None when it is too large to read."""
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            self.close_connection = True
+            return None
+        return self.read_body()
 
     def _send_error_page(
         self, status: int, title: str, message: str, **context: object

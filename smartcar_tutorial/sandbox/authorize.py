@@ -51,6 +51,8 @@ class AuthorizeRequest:
     state: str | None
     mode: str
     make: str | None
+    #: False when the URL gave no redirect_uri and the app's default is used.
+    redirect_uri_sent: bool = True
 
 
 def check_authorize_request(query: str, store: SandboxStore) -> AuthorizeRequest:
@@ -88,6 +90,7 @@ def check_authorize_request(query: str, store: SandboxStore) -> AuthorizeRequest
         state=params.get("state") or None,
         mode=_check_mode(params.get("mode")),
         make=params.get("make") or None,
+        redirect_uri_sent="redirect_uri" in params,
     )
 
 

@@ -2,9 +2,9 @@
 
 It reads each page as a browser would: it follows redirects, finds the
 page's form, fills it in (a brand, an email and a password) and presses
-Allow or Deny. When a redirect leaves the sandbox it opens that address,
-the app's redirect URI, and returns the answer, so a notebook can run the
-whole flow unattended.
+Allow or Deny, or leaves at once by "Back to the app". When a redirect
+leaves the sandbox it opens that address, the app's redirect URI, and
+returns the answer, so a notebook can run the whole flow unattended.
 
     owner = SimulatedOwner("approve")
     response = owner.walk(auth_url)      # the callback server's reply
@@ -25,7 +25,8 @@ from ..errors import ConfigurationError, TutorialError
 
 logger = logging.getLogger(__name__)
 
-DECISIONS = {"approve": "allow", "deny": "deny"}
+#: What the owner does: press Allow, press Deny, or leave by "Back to the app".
+DECISIONS = {"approve": "allow", "deny": "deny", "exit": "exit"}
 #: Pages and redirects one walk may take; Connect needs about ten.
 MAX_STEPS = 25
 
@@ -98,14 +99,15 @@ class SimulatedOwner:
     """Walks Connect's pages like a vehicle owner in a browser.
 
     Args:
-        decision: ``"approve"`` to press Allow, ``"deny"`` to press Deny.
+        decision: ``"approve"`` to press Allow, ``"deny"`` to press Deny,
+            ``"exit"`` to press "Back to the app" on the first page.
         email: Typed into the login form; in test mode any works.
         password: Typed into the login form.
         make: The brand to pick when Connect asks; the first one if None.
         timeout: Seconds the whole walk may take.
 
     Raises:
-        ConfigurationError: ``decision`` is neither "approve" nor "deny".
+        ConfigurationError: ``decision`` is not "approve", "deny" or "exit".
     """
 
     def __init__(
@@ -119,7 +121,7 @@ class SimulatedOwner:
         if decision not in DECISIONS:
             raise ConfigurationError(
                 f"decision={decision!r} is not something the owner can do; "
-                "use 'approve' or 'deny'."
+                "use 'approve', 'deny' or 'exit'."
             )
         self.decision = decision
         self.email = email
@@ -212,7 +214,12 @@ class SimulatedOwner:
         """Return what to submit for ``form``, or None if it is not understood."""
         data = dict(form.fields)
         names = {name for name, _ in form.buttons}
-        if "password" in form.input_types.values():
+        if (self.decision == "exit") != ("exit" in names):
+            # Only an owner who wants to leave presses "Back to the app".
+            return None
+        if self.decision == "exit":
+            pressed = ("exit", dict(form.buttons)["exit"])
+        elif "password" in form.input_types.values():
             for name, kind in form.input_types.items():
                 if kind == "password":
                     data[name] = self.password

@@ -1,13 +1,17 @@
-"""The sandbox server: a local stand-in for ``connect.smartcar.com``.
+"""The sandbox server: a local stand-in for Smartcar's three origins.
 
-It runs in a thread of the kernel, knows one demo app out of the box, and
-keeps everything it issues in :attr:`Sandbox.store`.
+One server plays ``connect.smartcar.com`` (the consent pages),
+``auth.smartcar.com/oauth/token`` and ``api.smartcar.com`` (the vehicle
+API). It runs in a thread of the kernel, knows one demo app out of the
+box, and keeps everything it issues in :attr:`Sandbox.store`.
 
     with Sandbox() as sandbox:
         client = AuthClient(sandbox.client_id, sandbox.client_secret,
                             redirect_uri=DEMO_REDIRECT_URI, mode="test",
                             connect_origin=sandbox.origin)
         url = client.get_auth_url(["read_odometer"], {"state": new_state()})
+        # Smartcar's SDK: smartcar.config.AUTH_ORIGIN = sandbox.auth_origin,
+        # smartcar.config.API_ORIGIN = sandbox.api_origin
 """
 
 from __future__ import annotations
@@ -60,7 +64,21 @@ class Sandbox(BackgroundServer):
     @property
     def origin(self) -> str:
         """Where Connect lives: pass it as ``AuthClient(connect_origin=…)``."""
-        return self.url
+        if self.host == LOOPBACK:
+            return self.url
+        # Bound to one address only: name it, so clients do not try another.
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def auth_origin(self) -> str:
+        """The full token URL, for ``SMARTCAR_AUTH_ORIGIN``."""
+        return self.origin + "/oauth/token"
+
+    @property
+    def api_origin(self) -> str:
+        """Where the vehicle API lives, for ``SMARTCAR_API_ORIGIN``."""
+        return self.origin
 
     def register_client(
         self,

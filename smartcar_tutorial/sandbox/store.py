@@ -1,8 +1,9 @@
-"""The sandbox's memory: registered apps, Connect sessions and issued codes.
+"""The sandbox's memory: registered apps, Connect sessions, codes and tokens.
 
 Everything lives in one :class:`SandboxStore`, guarded by a lock because the
-sandbox answers each request on its own thread. Time comes from an
-injectable clock, so tests can make a code expire without waiting.
+sandbox answers each request on its own thread; the tokens live in its
+:class:`~.grants.GrantBook`. Time comes from an injectable clock, so tests
+can make a code or a token expire without waiting.
 
     store = SandboxStore(clock=lambda: 1000.0)
     client = store.register_client("id", "secret", ["http://localhost:8080/cb"])
@@ -10,21 +11,22 @@ injectable clock, so tests can make a code expire without waiting.
                                  ("read_odometer",), "state", "test", None)
     issued = store.issue_code(session)       # expires at 1600.0
     store.redeem_code(issued.code)           # a second call raises
+    store.grants.issue(grant)                # tokens: see grants.py
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError, TutorialError
+from ..randomness import random_token, random_uuid
 from ..result import shorten
+from .grants import GrantBook
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ class ConnectSession:
     created_at: float
     step: str = "intro"
     email: str | None = None
+    #: False when the URL gave no redirect_uri and Connect used the default.
+    redirect_uri_sent: bool = True
 
     @property
     def finished(self) -> bool:
@@ -90,6 +94,10 @@ class IssuedCode:
     make: str | None
     issued_at: float
     used_at: float | None = None
+    #: Whether the authorization URL carried ``redirect_uri`` (RFC 6749 §4.1.3).
+    redirect_uri_sent: bool = True
+    #: The email the owner logged in with.
+    owner: str | None = None
 
     @property
     def expires_at(self) -> float:
@@ -138,6 +146,7 @@ class SandboxStore:
         self.clients: dict[str, Client] = {}
         self.sessions: dict[str, ConnectSession] = {}
         self.codes: dict[str, IssuedCode] = {}
+        self.grants = GrantBook(lambda: self.clock())
         self._lock = threading.Lock()
 
     def register_client(
@@ -187,10 +196,11 @@ class SandboxStore:
         state: str | None,
         mode: str,
         make: str | None,
+        redirect_uri_sent: bool = True,
     ) -> ConnectSession:
         """Start a walk through Connect's pages and return it."""
         session = ConnectSession(
-            session_id=secrets.token_urlsafe(16),
+            session_id=random_token(16),
             client=client,
             redirect_uri=redirect_uri,
             scope=scope,
@@ -198,6 +208,7 @@ class SandboxStore:
             mode=mode,
             make=make,
             created_at=self.clock(),
+            redirect_uri_sent=redirect_uri_sent,
         )
         with self._lock:
             self._trim(self.sessions)
@@ -230,13 +241,15 @@ class SandboxStore:
     def issue_code(self, session: ConnectSession) -> IssuedCode:
         """Record a new single-use code for a session the owner approved."""
         issued = IssuedCode(
-            code=str(uuid.uuid4()),
+            code=random_uuid(),
             client_id=session.client.client_id,
             redirect_uri=session.redirect_uri,
             scope=session.scope,
             mode=session.mode,
             make=session.make,
             issued_at=self.clock(),
+            redirect_uri_sent=session.redirect_uri_sent,
+            owner=session.email,
         )
         with self._lock:
             self._trim(self.codes)
@@ -247,6 +260,10 @@ class SandboxStore:
             issued.client_id,
         )
         return issued
+
+    def get_code(self, code: str) -> IssuedCode | None:
+        """Return the record of ``code`` without using it, or None."""
+        return self.codes.get(code)
 
     def redeem_code(self, code: str) -> IssuedCode:
         """Mark ``code`` used and return its record; a code works only once.
