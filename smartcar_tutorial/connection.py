@@ -66,6 +66,18 @@ class Connection:
             connect_origin=self.connect_origin,
         )
 
+    def configure_sdk(self) -> None:
+        """Point Smartcar's Python SDK (``smartcar.config``) at these origins.
+
+        With Smartcar itself this restores the SDK's defaults; with the
+        sandbox, the SDK's own calls reach it unmodified.
+        """
+        import smartcar.config  # Smartcar's SDK, needed only here
+
+        smartcar.config.CONNECT_ORIGIN = self.connect_origin
+        smartcar.config.AUTH_ORIGIN = self.token_url
+        smartcar.config.API_ORIGIN = self.api_origin
+
     def __repr__(self) -> str:
         where = "Smartcar" if self.live else "the offline sandbox"
         return (
@@ -134,9 +146,10 @@ def use_smartcar(
 
 
 def _sandbox_connection(redirect_uri: str) -> Connection:
-    from .steps import start_sandbox  # the sandbox is started on demand
+    from .steps import local_redirect_uri, start_sandbox  # started on demand
 
     check_local_redirect_uri(redirect_uri)
+    redirect_uri = local_redirect_uri(redirect_uri)
     sandbox = start_sandbox()
     sandbox.register_redirect_uri(redirect_uri)
     return Connection(

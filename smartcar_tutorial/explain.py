@@ -11,9 +11,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .permissions import describe_permission
+from .result import shorten
 
 MEANINGS = {
     "response_type": "Always 'code': Connect answers with an authorization code.",
@@ -170,3 +172,64 @@ def _page_title_and_text(page: str, limit: int = 300) -> tuple[str | None, str]:
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + " …"
     return parser.title, text
+
+
+#: Keys whose values are shortened wherever this module shows them.
+SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "code"}
+
+
+def redact(data: Any) -> Any:
+    """Return ``data`` with token and secret values shortened, recursively.
+
+    >>> redact({"access_token": "9f86d081884c7d65", "expires_in": 7200})
+    {'access_token': '9f86…', 'expires_in': 7200}
+    """
+    if isinstance(data, dict):
+        return {
+            key: shorten(value)
+            if key in SECRET_KEYS and isinstance(value, str)
+            else redact(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [redact(item) for item in data]
+    return data
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """An HTTP request as it went over the wire, secrets hidden."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str
+
+    def __repr__(self) -> str:
+        head = [f"{self.method} {self.url}"]
+        head += [f"{name}: {value}" for name, value in self.headers.items()]
+        return "\n".join(head) + ("\n\n" + self.body if self.body else "")
+
+
+def show_request(request: Any) -> RequestView:
+    """Show a sent ``requests`` request: line, headers and body.
+
+    The Authorization header shows its scheme only, and tokens, secrets and
+    codes in the body are shortened.
+    """
+    headers = {}
+    for name, value in request.headers.items():
+        if name.lower() == "authorization":
+            scheme = value.split(" ", 1)[0]
+            value = f"{scheme} … (hidden)"
+        headers[name] = value
+    body = request.body or ""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    pairs = parse_qsl(body, keep_blank_values=True)
+    if pairs:
+        body = "&".join(
+            f"{key}={shorten(value) if key in SECRET_KEYS else value}"
+            for key, value in pairs
+        )
+    return RequestView(request.method, request.url, headers, body)

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from . import where
 from .auth_url import AuthClient, new_state
 from .callback_server import CallbackServer, PendingFlow
 from .connection import Connection, use_smartcar
 from .errors import ConfigurationError, PortInUseError
+from .httpserver import port_for_user
 from .sandbox import DEMO_REDIRECT_URI, Sandbox, SimulatedOwner
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ DEFAULT_SCOPE = ("read_vehicle_info", "read_odometer")
 # One server per port for the life of the kernel, so re-run cells reuse them.
 _sandboxes: dict[int, Sandbox] = {}
 _callback_servers: dict[int | str, CallbackServer] = {}
+# On a remote kernel: the port each wanted port became, for this user.
+_user_ports: dict[int, int] = {}
 
 
 def resolve_autopilot(autopilot: str | None = None) -> str | None:
@@ -58,23 +61,19 @@ def resolve_autopilot(autopilot: str | None = None) -> str | None:
 def start_sandbox(port: int = SANDBOX_PORT) -> Sandbox:
     """Start the offline stand-in for Smartcar, or return the running one.
 
-    A sandbox that another notebook's kernel runs on ``port`` is asked to
-    stop, so moving from one notebook to the next needs no clean-up. When
-    another program holds the port, the sandbox listens on a free port
-    instead and warns; every URL follows it.
+    When ``port`` is taken, by another program or by the sandbox of another
+    notebook's kernel, this sandbox listens on a free port instead and logs
+    it; every URL follows. Taking the port over would make the other kernel
+    lose the codes and tokens its sandbox holds.
     """
     sandbox = _sandboxes.get(port)
     if sandbox is not None and sandbox.running:
         return sandbox
     try:
-        sandbox = Sandbox(port=port).start(take_over=True)
+        sandbox = Sandbox(port=port).start()
     except PortInUseError:
         sandbox = Sandbox(port=0).start()
-        warnings.warn(
-            f"Port {port} is held by another program, so the sandbox listens on "
-            f"{sandbox.origin} instead; the URLs built from it follow.",
-            stacklevel=2,
-        )
+        logger.info("Port %d is taken; the sandbox listens on %s", port, sandbox.origin)
     _sandboxes[port] = sandbox
     return sandbox
 
@@ -85,7 +84,8 @@ def start_callback_server(
     """Start the kernel's server for ``/login`` and the redirect, or reuse it.
 
     The port and path come from ``redirect_uri``: the server never moves to
-    another port, since Connect redirects to exactly that URI. Calling it
+    another port, since Connect redirects to exactly that URI (on JupyterHub,
+    another user may hold it: see :func:`local_redirect_uri`). Calling it
     again with the same URI returns the running server; with another URI on
     the same port the old server is stopped first. With ``take_over`` the
     server of another notebook's kernel on that port is asked to stop.
@@ -94,6 +94,7 @@ def start_callback_server(
         PortInUseError: Another program holds the port, or (without
             ``take_over``) another notebook's kernel does.
     """
+    redirect_uri = local_redirect_uri(redirect_uri)
     port = urlsplit(redirect_uri).port
     # Port 0 asks for any free port, so the URI, not the port, names the
     # server; `or 80` would also have turned port 0 into port 80.
@@ -106,6 +107,31 @@ def start_callback_server(
     server = CallbackServer(redirect_uri).start(take_over=take_over)
     _callback_servers[key] = server
     return server
+
+
+def local_redirect_uri(redirect_uri: str) -> str:
+    """Return the redirect URI this user's callback server listens on.
+
+    On a laptop that is ``redirect_uri`` itself. On JupyterHub the users'
+    kernels may share one loopback, where port 8080 can be only one user's:
+    the others get a port of their own (see
+    :func:`~smartcar_tutorial.httpserver.port_for_user`), the same in each
+    of their kernels. The browser never sees that port's number on
+    ``localhost``: it reaches the server through the proxy.
+    """
+    parts = urlsplit(redirect_uri)
+    wanted = parts.port
+    if not wanted or not where.detect().remote or not where.is_loopback(parts.hostname):
+        return redirect_uri
+    if wanted not in _user_ports:
+        _user_ports[wanted] = port_for_user(wanted)
+    port = _user_ports[wanted]
+    if port != wanted:
+        logger.info(
+            "Port %d is another user's; this user's server uses %d", wanted, port
+        )
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    return parts._replace(netloc=f"{host}:{port}").geturl()
 
 
 def start_flow(
@@ -176,7 +202,9 @@ def redo_steps(
     client = AuthClient(
         smartcar.client_id,
         smartcar.client_secret,
-        redirect_uri=server.redirect_uri,
+        # Smartcar redirects only to the URI registered for the app; on a
+        # remote kernel its answer comes back through the paste box.
+        redirect_uri=smartcar.redirect_uri if smartcar.live else server.redirect_uri,
         mode=mode,
         connect_origin=smartcar.connect_origin,
     )

@@ -50,7 +50,7 @@ def widget_values(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def output_text(nb: nbformat.NotebookNode) -> str:
-    return json.dumps([c.get("outputs", []) for c in nb.cells])
+    return json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -95,3 +95,21 @@ def test_step_1_with_real_looking_credentials_points_at_smartcar(tmp_path, monke
     assert "Connection to Smartcar" in text
     saved = (tmp_path / STEP_1.name).read_text()
     assert PLANTED_SECRET not in saved
+
+
+def test_step_4_reads_a_vehicle_with_tokens_from_the_flows_code(tmp_path):
+    step_4 = next(p for p in NOTEBOOKS if p.name.startswith("04-"))
+    nb = run(step_4, tmp_path, autopilot="approve", timeout=60)
+
+    text = output_text(nb)
+    make, model, year = re.search(r"\('([A-Z]+)', '([^']+)', (20\d\d)\)", text).groups()
+    assert f"'make': '{make}'" in text and f"'year': {year}" in text
+    assert "(403, 'PERMISSION')" in text, "an ungranted permission was served"
+
+    # The exchange used the code the flow's widget received.
+    sent = re.search(r"code=([0-9a-f]{4})…", text).group(1)
+    assert any(v.startswith(sent) and len(v) >= 16 for v in widget_values(nb))
+
+    # No whole token or code in any output: only shortened forms.
+    uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    assert re.findall(uuid, text) == []
