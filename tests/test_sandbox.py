@@ -123,7 +123,7 @@ def test_sandbox_deny_redirects_with_access_denied_and_state(
     query = redirect_query(submit(browser, page, decision="deny"))
 
     assert query["error"] == "access_denied"
-    assert "Deny" in query["error_description"]
+    assert query["error_description"] == "User denied access to application."
     assert query["state"] == "state-123"
     assert "code" not in query
     assert sandbox.store.codes == {}

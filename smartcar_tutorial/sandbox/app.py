@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 SERVICE = "smartcar-tutorial-sandbox"
 MAX_FORM_BYTES = 16_384
 
-DENIED_DESCRIPTION = "The vehicle owner pressed Deny and gave the app no access."
+# Smartcar's own wording, so the sandbox reads like the real thing.
+DENIED_DESCRIPTION = "User denied access to application."
 EXIT_DESCRIPTION = "The vehicle owner went back to the app before granting access."
 TOKEN_PATH = "/oauth/token"
 
