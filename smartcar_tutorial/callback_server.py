@@ -29,6 +29,7 @@ from .errors import ConfigurationError
 from .flow import PendingFlow
 from .httpserver import LOOPBACK, BackgroundServer, QuietHandler
 from .result import AuthorizationResult, parse_redirect, shorten
+from .where import browser_location
 
 __all__ = ["DEFAULT_REDIRECT_URI", "CallbackServer", "PendingFlow"]
 
@@ -247,7 +248,8 @@ class _CallbackHandler(QuietHandler):
 
     def _login(self) -> None:
         if self.owner.login_url:
-            self.send_redirect(self.owner.login_url)
+            # Through jupyter-server-proxy, the sandbox is reached the same way.
+            self.send_redirect(browser_location(self.owner.login_url, self.headers))
             return
         self.send_html(
             404,

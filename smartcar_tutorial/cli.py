@@ -1,4 +1,4 @@
-"""The command line: ``python -m smartcar_tutorial serve`` and ``sandbox``.
+"""The command line: ``python -m smartcar_tutorial serve``, ``sandbox``, ``doctor``.
 
 ``serve`` runs the guide's app as a plain program: the sandbox, and a
 server with ``/login`` and ``/callback``. With ``--once`` it prints the
@@ -6,6 +6,9 @@ first answer as one JSON line and exits 0 for a code, 1 for an error.
 
 ``sandbox`` runs only the offline stand-in for Smartcar, in the
 foreground, and prints the ``export`` lines that point Smartcar's SDK at it.
+
+``doctor`` checks the environment a workshop will run in (see
+:mod:`~smartcar_tutorial.doctor`).
 
     python -m smartcar_tutorial serve --once --autopilot approve
     python -m smartcar_tutorial sandbox --register my-app:secret:http://localhost:8000/cb
@@ -20,6 +23,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from .errors import AuthorizationError, CallbackTimeoutError, TutorialError
 from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI, Sandbox
@@ -98,6 +102,32 @@ def _build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="CLIENT_ID:SECRET:REDIRECT_URI",
         help="also accept your own app; repeat for more apps or redirect URIs",
+    )
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the environment a workshop will run in: one line per "
+        "check, PASS or FAIL with the fix",
+        description="Check the environment that runs the Jupyter server: widget "
+        "front end, jupyter-server-proxy, ports, the python3 kernel, a flow "
+        "through the proxy, and the notebooks. Exit status 1 when a check fails.",
+    )
+    doctor.add_argument(
+        "--quick", action="store_true", help="skip running the notebooks"
+    )
+    doctor.add_argument(
+        "--notebooks",
+        type=Path,
+        default=None,
+        help="folder of the notebooks to run (default: ./notebooks)",
+    )
+    doctor.add_argument(
+        "--server-url",
+        help="check this running Jupyter server's proxy (its base URL, such as "
+        "http://127.0.0.1:8888/user/alice/) instead of starting one",
+    )
+    doctor.add_argument(
+        "--token", help="a token for --server-url (sent as Authorization)"
     )
     return parser
 
@@ -192,7 +222,14 @@ def _sandbox_banner(sandbox: Sandbox, registered: list[tuple[str, str, str]]) ->
     return "\n".join(lines)
 
 
-COMMANDS = {"serve": _serve, "sandbox": _run_sandbox}
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import default_notebooks, run_checks  # heavy imports: on demand
+
+    notebooks = None if args.quick else (args.notebooks or default_notebooks())
+    return run_checks(notebooks, args.server_url, args.token)
+
+
+COMMANDS = {"serve": _serve, "sandbox": _run_sandbox, "doctor": _doctor}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

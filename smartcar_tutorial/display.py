@@ -16,10 +16,12 @@ import logging
 import math
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import ipywidgets as widgets
 
+from . import where
+from .browser_check import FLOW_CLASS, LINK_CLASS, browser_check
 from .errors import ConfigurationError, StateMismatchError
 from .flow import PendingFlow
 from .result import AuthorizationResult, parse_redirect
@@ -35,6 +37,10 @@ _BUTTON_STYLE = (
 def link_button(url: str, text: str = "Open Smartcar Connect") -> widgets.HTML:
     """Return a link styled as a button that opens ``url`` in a new tab.
 
+    On JupyterHub and Binder a link to a port of this kernel goes through
+    the server's proxy (:meth:`~smartcar_tutorial.where.Where.browser_url`),
+    since ``localhost`` in the learner's browser is the learner's own laptop.
+
     Args:
         url: An ``http://`` or ``https://`` address, usually the auth URL.
         text: The button's label.
@@ -47,10 +53,25 @@ def link_button(url: str, text: str = "Open Smartcar Connect") -> widgets.HTML:
             f"{url[:80]!r} is not an http(s) address, so it cannot be opened "
             "as a link. Pass the auth URL that get_auth_url() returned."
         )
+    href = where.detect().browser_url(url)
     return widgets.HTML(
-        f'<a href="{html.escape(url, quote=True)}" target="_blank" '
-        f'rel="noopener noreferrer" style="{_BUTTON_STYLE}">'
+        f'<a href="{html.escape(href, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer" class="{LINK_CLASS}" style="{_BUTTON_STYLE}">'
         f"{html.escape(text)}</a>"
+    )
+
+
+def _remote_live_help(auth_url: str) -> str:
+    """Explain the paste box to a learner whose kernel is far from the browser."""
+    sent = parse_qs(urlsplit(auth_url).query).get("redirect_uri", [""])[0]
+    redirect = html.escape(sent or "your redirect URI")
+    return (
+        "<p>This kernel runs on a server, not on your computer, and Smartcar "
+        f"redirects only to the URI registered for your app ({redirect}). After "
+        "you approve, your browser opens that address on your own computer, "
+        "where nothing answers: the page fails to load. That is expected. Copy "
+        "the whole address of that page and paste it in the box below; it "
+        "gets the same checks as an answer that reaches the kernel.</p>"
     )
 
 
@@ -105,12 +126,22 @@ class FlowWidget(widgets.VBox):
             layout=widgets.Layout(width="32em"),
         )
         use = widgets.Button(description="Use this address")
+        pasting = [widgets.HTML(_PASTE_HELP), paste, use]
+        here = where.detect()
+        check = browser_check(flow.auth_url, here, _remote_live_help)
+        if check is not None:  # lets the page fix the link where the kernel can't
+            pasting.append(check)
         paste_box = widgets.Accordion(
-            children=[widgets.VBox([widgets.HTML(_PASTE_HELP), paste, use])],
+            children=[widgets.VBox(pasting)],
             titles=("The browser cannot reach this kernel?",),
         )
         super().__init__(children=[link, status, code, message, paste_box])
+        self.add_class(FLOW_CLASS)
         self.paste_box = paste_box
+        if here.remote and flow.auth_url and here.proxy_path(flow.auth_url) is None:
+            # Smartcar itself: its redirect cannot reach a remote kernel.
+            message.value = _remote_live_help(flow.auth_url)
+            paste_box.selected_index = 0
 
         self.flow = flow
         self.timeout = float(timeout)

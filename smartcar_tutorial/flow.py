@@ -83,11 +83,13 @@ class PendingFlow:
                 return False
             self.result = result
             subscribers = list(self._subscribers)
-            self._done.set()
 
         logger.debug("Flow %r completed (code %s)", self.state, shorten(result.code))
         for callback in subscribers:
             self._notify(callback, result)
+        # Waiters wake only after the widgets show the answer, so a cell that
+        # runs next (or a saved notebook) never sees a stale widget.
+        self._done.set()
         return True
 
     def offer(self, result: AuthorizationResult) -> bool:

@@ -12,6 +12,7 @@ logger, so nothing lands in whichever notebook cell happens to run.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from . import where
 from .errors import PortInUseError
 
 logger = logging.getLogger(__name__)
@@ -91,11 +93,31 @@ class QuietHandler(BaseHTTPRequestHandler):
             owner = self.server.owner  # type: ignore[attr-defined]
             threading.Thread(target=owner.hand_over, daemon=True).start()
             return False
+        if where.is_forwarded_elsewhere(self.headers, where.detect()):
+            # On a hub whose users share one loopback, another user's proxy
+            # reaches this port too: answer, but serve nothing of this kernel's.
+            logger.warning(
+                "Refused a request that came through %s",
+                self.headers.get("X-Forwarded-Prefix"),
+            )
+            self.close_connection = True
+            self.send_body(403, _OTHER_USER_PAGE, "text/html; charset=utf-8")
+            return False
         return True
 
     def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
+
+
+_OTHER_USER_PAGE = (
+    b"<!doctype html><meta charset='utf-8'><title>Another user's server</title>"
+    b"<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:2em auto;"
+    b"padding:0 1em;line-height:1.5}</style>"
+    b"<h1>This port belongs to another user's notebook</h1><p>On this hub the "
+    b"users' kernels share one machine, and this port is another user's. Go "
+    b"back to your notebook and open the link it shows you.</p>"
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -213,7 +235,12 @@ class BackgroundServer:
                     "returns it), or call .stop() on it first."
                 ) from None
             holder = describe_port_holder(self.requested_port)
-            if not (take_over and holder and request_handover(self.requested_port)):
+            if not (
+                take_over
+                and holder
+                and is_held_by_this_user(self.requested_port)
+                and request_handover(self.requested_port)
+            ):
                 raise
         deadline = time.monotonic() + TAKE_OVER_SECONDS
         while True:
@@ -262,6 +289,7 @@ class BackgroundServer:
             "service": SERVICE_PREFIX + self.name.replace(" ", "-"),
             "pid": os.getpid(),
             "notebook": os.path.basename(notebook) if notebook else None,
+            "user": where.current_user(),
         }
 
     def _busy_message(self, port: int) -> str:
@@ -335,6 +363,62 @@ def _read_health(port: int) -> dict | None:
 def _held_by_this_process(port: int) -> bool:
     health = _read_health(port)
     return health is not None and health.get("pid") == os.getpid()
+
+
+def is_held_by_this_user(port: int) -> bool:
+    """True when this package's server on ``port`` belongs to this user.
+
+    Kernels of one user hand ports over to each other; on a hub whose users
+    share one loopback, another user's server is never asked to stop.
+    """
+    health = _read_health(port)
+    if health is None or not str(health.get("service", "")).startswith(SERVICE_PREFIX):
+        return False
+    return health.get("user", where.current_user()) == where.current_user()
+
+
+def is_free(port: int) -> bool:
+    """True when nothing listens on ``port`` of the IPv4 loopback."""
+    with socket.socket() as probe:
+        if sys.platform != "win32":  # as the servers do: TIME_WAIT is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+#: Ports tried for one user when the wanted one is another's (see below).
+USER_PORTS = range(20000, 30000)
+USER_PORT_TRIES = 20
+
+
+def port_for_user(wanted: int, user: str | None = None) -> int:
+    """Return ``wanted`` when free or this user's, else a port of the user's own.
+
+    On JupyterHub with a local spawner every user's kernels share one
+    loopback, so port 8080 can only be one user's. The others get ports
+    derived from their name: the same in each of their kernels, so one
+    notebook's server hands the port to the next as on a laptop. Ports
+    held by anyone else are skipped.
+
+    Raises:
+        PortInUseError: None of the candidate ports is free.
+    """
+    user = user or where.current_user()
+    start = int(hashlib.sha256(user.encode()).hexdigest(), 16) % len(USER_PORTS)
+    candidates = [wanted] + [
+        USER_PORTS[(start + step) % len(USER_PORTS)] for step in range(USER_PORT_TRIES)
+    ]
+    for port in candidates:
+        if is_free(port) or is_held_by_this_user(port):
+            return port
+    raise PortInUseError(
+        f"Port {wanted} and the {USER_PORT_TRIES} ports tried for user {user!r} "
+        "are all taken. Ask the facilitator to check the hub's ports "
+        "(python -m smartcar_tutorial doctor)."
+    )
 
 
 def describe_port_holder(port: int) -> str | None:

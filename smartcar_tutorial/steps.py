@@ -128,7 +128,7 @@ def local_redirect_uri(redirect_uri: str) -> str:
     port = _user_ports[wanted]
     if port != wanted:
         logger.info(
-            "Port %d is another user's; this user's server uses %d", wanted, port
+            "Port %d is taken by someone else; this user's server uses %d", wanted, port
         )
     host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
     return parts._replace(netloc=f"{host}:{port}").geturl()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from chromium_helpers import CHROMIUM, install_chromium
 from sandbox_helpers import FakeClock, LoopbackSession
 
 from smartcar_tutorial.sandbox import Sandbox
@@ -19,12 +20,22 @@ SMARTCAR_VARIABLES = (
     "SMARTCAR_CONNECT_ORIGIN",
     "SMARTCAR_AUTH_ORIGIN",
     "SMARTCAR_API_ORIGIN",
+    # Where the kernel runs: tests choose it themselves (smartcar_tutorial.where).
+    "SMARTCAR_TUTORIAL_PUBLIC_BASE",
+    "JUPYTERHUB_SERVICE_PREFIX",
+    "JUPYTERHUB_PUBLIC_URL",
+    "JUPYTERHUB_USER",
+    "BINDER_LAUNCH_HOST",
+    "BINDER_REPO_URL",
+    "BINDER_REF_URL",
+    "BINDER_REQUEST",
+    "BINDER_PERSISTENT_REQUEST",
 )
 
 
 @pytest.fixture(autouse=True)
 def clean_smartcar_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep a developer's real credentials out of every test."""
+    """Keep a developer's real credentials, and a hub's variables, out of tests."""
     for name in SMARTCAR_VARIABLES:
         # setenv first, so whatever a test sets is undone afterwards.
         monkeypatch.setenv(name, "")
@@ -55,3 +66,15 @@ def http():
     """A session for loopback servers: no proxy, bounded requests."""
     with LoopbackSession() as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, installed first where it is missing and can be."""
+    if not CHROMIUM.exists():
+        problem = install_chromium()
+        if problem is not None:
+            pytest.skip(
+                f"Chromium is not at {CHROMIUM} and cannot be installed: {problem}"
+            )
+    return CHROMIUM

@@ -26,16 +26,49 @@ def _normalise(requirements: list[str]) -> set[tuple[str, str]]:
     return {(r.name.lower(), str(r.specifier)) for r in parsed}
 
 
+#: Test requirements that environment.yml leaves out. Binder and a hub's
+#: image build from environment.yml, and there JupyterHub must stay the
+#: version of the hub that runs them (repo2docker's docs say so), whereas
+#: the hub test brings up a JupyterHub of its own.
+NOT_FOR_IMAGES = {"jupyterhub"}
+
+
+def _environment_pip_section() -> list[str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    return next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+
+
 def test_environment_yml_lists_the_same_requirements_as_pyproject():
     project = _pyproject()["project"]
     wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    wanted = [r for r in wanted if Requirement(r).name.lower() not in NOT_FOR_IMAGES]
 
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    pip_section = _environment_pip_section()
     listed = [line for line in pip_section if line not in (".", "-e .")]
 
     assert _normalise(listed) == _normalise(wanted)
     assert "." in pip_section, "environment.yml must install the package itself"
+
+
+def test_environment_yml_installs_the_package_and_a_safe_proxy():
+    pip_section = _environment_pip_section()
+    assert "." in pip_section, "Binder must install the package itself"
+
+    proxies = [
+        Requirement(line)
+        for line in pip_section
+        if line not in (".", "-e .")
+        and Requirement(line).name.lower() == "jupyter-server-proxy"
+    ]
+    assert len(proxies) == 1, "environment.yml must list jupyter-server-proxy"
+    specifier = proxies[0].specifier
+    # Releases before 4.2 have published security flaws.
+    for flawed in ("3.2.2", "4.0.0", "4.1.2"):
+        assert not specifier.contains(flawed), f"{specifier} admits {flawed}"
+    assert specifier.contains("4.2.0") and specifier.contains("4.6.0")
+
+    project = _pyproject()["project"]
+    assert "jupyter-server-proxy>=4.2" in project["dependencies"]
 
 
 def test_every_notebook_is_clean_and_uses_the_python3_kernel():

@@ -9,7 +9,10 @@
 
 Links and ``Location`` headers between the pages are relative, so the pages
 also work behind a proxy that adds a path prefix (jupyter-server-proxy).
-Only the final redirect to the app's ``redirect_uri`` is absolute.
+Only the final redirect to the app's ``redirect_uri`` is absolute; reached
+through jupyter-server-proxy, a ``localhost`` redirect URI becomes the
+proxy's address of that port (:func:`~smartcar_tutorial.where.browser_location`),
+which Smartcar itself never does.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ..httpserver import QuietHandler
 from ..randomness import random_uuid
 from ..result import shorten
+from ..where import browser_location
 from .api import answer_api_request, is_api_path
 from .authorize import RejectedRequest, check_authorize_request, redirect_with
 from .pages import BRANDS, describe_scope, render_page
@@ -273,9 +277,12 @@ class SandboxHandler(QuietHandler):
         self.send_redirect(step, status=303)
 
     def _back_to_app(self, session: ConnectSession, params: dict[str, str]) -> None:
-        self.send_redirect(
-            redirect_with(session.redirect_uri, {**params, "state": session.state})
+        location = redirect_with(
+            session.redirect_uri, {**params, "state": session.state}
         )
+        # Reached through jupyter-server-proxy, the browser is not on this
+        # machine: send it to the proxy's address of the app's port instead.
+        self.send_redirect(browser_location(location, self.headers))
 
     def _read_form(self) -> dict[str, str] | None:
         """Return the posted form's fields, or answer 413 and return None."""

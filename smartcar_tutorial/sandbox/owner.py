@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -105,6 +106,8 @@ class SimulatedOwner:
         password: Typed into the login form.
         make: The brand to pick when Connect asks; the first one if None.
         timeout: Seconds the whole walk may take.
+        headers: Sent with every request, such as the ``Authorization``
+            that a Jupyter server's proxy asks for.
 
     Raises:
         ConfigurationError: ``decision`` is not "approve", "deny" or "exit".
@@ -117,6 +120,7 @@ class SimulatedOwner:
         password: str = "sandbox",
         make: str | None = None,
         timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         if decision not in DECISIONS:
             raise ConfigurationError(
@@ -128,6 +132,7 @@ class SimulatedOwner:
         self.password = password
         self.make = make
         self.timeout = timeout
+        self.headers = dict(headers or {})
 
     def __repr__(self) -> str:
         return f"SimulatedOwner(decision={self.decision!r}, email={self.email!r})"
@@ -144,15 +149,16 @@ class SimulatedOwner:
                 understands, or the walk took too many steps or too long.
         """
         deadline = time.monotonic() + self.timeout
-        origin = _origin(auth_url)
+        root = _sandbox_root(auth_url)
         with requests.Session() as browser:
             # The owner's browser runs on this machine: no proxy in between.
             browser.trust_env = False
+            browser.headers.update(self.headers)
             response = self._request(browser, "get", auth_url, deadline)
             for _ in range(MAX_STEPS):
                 if response.is_redirect:
                     location = urljoin(response.url, response.headers["Location"])
-                    if _origin(location) != origin:
+                    if not _is_within(location, root):
                         return self._leave(browser, location, deadline)
                     response = self._request(browser, "get", location, deadline)
                 else:
@@ -294,6 +300,22 @@ class SimulatedOwner:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _sandbox_root(auth_url: str) -> tuple[tuple[str, str], str]:
+    """Return where the sandbox's pages live: origin, and the path above
+    ``/oauth/authorize``.
+
+    Behind jupyter-server-proxy the pages and the app's callback share one
+    origin (``…/proxy/8081/…`` and ``…/proxy/8080/…``): the path tells them apart.
+    """
+    above, found, _ = urlsplit(auth_url).path.rpartition("/oauth/authorize")
+    return _origin(auth_url), (above if found else "") + "/"
+
+
+def _is_within(url: str, root: tuple[tuple[str, str], str]) -> bool:
+    origin, path = root
+    return _origin(url) == origin and urlsplit(url).path.startswith(path)
 
 
 def _where(url: str) -> str:
