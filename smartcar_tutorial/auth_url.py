@@ -39,7 +39,7 @@ ARGUMENT_NAMES = ("client_id", "client_secret", "redirect_uri", "test_mode", "mo
 
 def new_state() -> str:
     """Return a fresh random ``state`` value (RFC 6749 §10.12)."""
-    return random_token(16)
+    return random_token(16, "state")
 
 
 def _suggest(name: str, choices: Sequence[str]) -> str:

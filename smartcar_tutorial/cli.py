@@ -1,4 +1,4 @@
-"""The command line: ``python -m smartcar_tutorial serve``, ``sandbox``, ``doctor``.
+"""The command line: ``serve``, ``sandbox``, ``doctor`` and ``docs``.
 
 ``serve`` runs the guide's app as a plain program: the sandbox, and a
 server with ``/login`` and ``/callback``. With ``--once`` it prints the
@@ -8,7 +8,8 @@ first answer as one JSON line and exits 0 for a code, 1 for an error.
 foreground, and prints the ``export`` lines that point Smartcar's SDK at it.
 
 ``doctor`` checks the environment a workshop will run in (see
-:mod:`~smartcar_tutorial.doctor`).
+:mod:`~smartcar_tutorial.doctor`). ``docs`` builds the tutorial's pages from
+the notebooks (see :mod:`~smartcar_tutorial.docs`).
 
     python -m smartcar_tutorial serve --once --autopilot approve
     python -m smartcar_tutorial sandbox --register my-app:secret:http://localhost:8000/cb
@@ -25,6 +26,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from .docs import add_docs_arguments, run_docs
 from .errors import AuthorizationError, CallbackTimeoutError, TutorialError
 from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI, Sandbox
 from .steps import DECISIONS, DEFAULT_SCOPE, SANDBOX_PORT, redo_steps, start_flow
@@ -129,6 +131,17 @@ def _build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--token", help="a token for --server-url (sent as Authorization)"
     )
+    add_docs_arguments(
+        commands.add_parser(
+            "docs",
+            help="run every notebook against the sandbox and write its page, "
+            "then an index",
+            description="Build the tutorial's pages: run each notebook unattended "
+            "against the sandbox, convert it to Markdown or HTML, and write an "
+            "index. Exit status 1 when a notebook fails or a page would show a "
+            "secret.",
+        )
+    )
     return parser
 
 
@@ -229,7 +242,12 @@ def _doctor(args: argparse.Namespace) -> int:
     return run_checks(notebooks, args.server_url, args.token)
 
 
-COMMANDS = {"serve": _serve, "sandbox": _run_sandbox, "doctor": _doctor}
+COMMANDS = {
+    "serve": _serve,
+    "sandbox": _run_sandbox,
+    "doctor": _doctor,
+    "docs": run_docs,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

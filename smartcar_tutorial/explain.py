@@ -196,6 +196,9 @@ def redact(data: Any) -> Any:
     return data
 
 
+SHOWN_HEADERS = {"authorization", "content-type", "content-length"}
+
+
 @dataclass(frozen=True)
 class RequestView:
     """An HTTP request as it went over the wire, secrets hidden."""
@@ -219,6 +222,8 @@ def show_request(request: Any) -> RequestView:
     """
     headers = {}
     for name, value in request.headers.items():
+        if name.lower() not in SHOWN_HEADERS:
+            continue  # User-Agent, Accept and the like say nothing about OAuth
         if name.lower() == "authorization":
             scheme = value.split(" ", 1)[0]
             value = f"{scheme} … (hidden)"

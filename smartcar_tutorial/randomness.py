@@ -21,36 +21,44 @@ import threading
 SEED_VARIABLE = "SMARTCAR_TUTORIAL_DEMO_SEED"
 
 _lock = threading.Lock()
-_seeded: tuple[str, random.Random] | None = None
+_seeded: dict[tuple[str, str], random.Random] = {}
 
 
-def _generator() -> random.Random | None:
-    global _seeded
+def _generator(purpose: str) -> random.Random | None:
+    # One stream per purpose, so an extra request id, say, cannot shift
+    # every code and token drawn after it.
     seed = os.environ.get(SEED_VARIABLE)
     if not seed:
         return None
-    if _seeded is None or _seeded[0] != seed:
-        _seeded = (seed, random.Random(seed))
-    return _seeded[1]
+    key = (seed, purpose)
+    if key not in _seeded:
+        _seeded[key] = random.Random(f"{seed}:{purpose}")
+    return _seeded[key]
 
 
-def random_bytes(nbytes: int) -> bytes:
-    """Return ``nbytes`` random bytes: secret, or seeded in docs builds."""
+def random_bytes(nbytes: int, purpose: str = "") -> bytes:
+    """Return ``nbytes`` random bytes: secret, or seeded in docs builds.
+
+    Args:
+        nbytes: How many bytes.
+        purpose: Names the seeded stream to draw from, such as ``"code"``.
+    """
     with _lock:
-        generator = _generator()
+        generator = _generator(purpose)
         if generator is None:
             return secrets.token_bytes(nbytes)
         return generator.randbytes(nbytes)
 
 
-def random_token(nbytes: int = 16) -> str:
+def random_token(nbytes: int = 16, purpose: str = "") -> str:
     """Return a URL-safe text token made from ``nbytes`` random bytes."""
-    return base64.urlsafe_b64encode(random_bytes(nbytes)).rstrip(b"=").decode()
+    raw = random_bytes(nbytes, purpose)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def random_uuid() -> str:
+def random_uuid(purpose: str = "") -> str:
     """Return a random UUID-4 string, the shape Smartcar's codes have."""
-    raw = bytearray(random_bytes(16))
+    raw = bytearray(random_bytes(16, purpose))
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80
     hexed = raw.hex()

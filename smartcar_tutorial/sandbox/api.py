@@ -140,7 +140,7 @@ def answer_api_request(
     Returns:
         Status, JSON body and headers, ``sc-request-id`` always among them.
     """
-    request_id = random_uuid()
+    request_id = random_uuid("request-id")
     try:
         body, headers = _answer(store, path, query, authorization, unit_system)
     except ApiError as exc:

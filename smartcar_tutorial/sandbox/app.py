@@ -126,7 +126,9 @@ class SandboxHandler(QuietHandler):
 
     def _send_reply(self, reply: JsonReply) -> None:
         status, body, headers = reply
-        self.send_json(status, body, {"sc-request-id": random_uuid(), **headers})
+        self.send_json(
+            status, body, {"sc-request-id": random_uuid("request-id"), **headers}
+        )
 
     def _authorize(self, query: str) -> None:
         """Start Connect (RFC 6749 §4.1.1), or show why it cannot start."""

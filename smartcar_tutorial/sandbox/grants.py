@@ -166,7 +166,7 @@ class GrantBook:
 
     def _issue(self, grant: Grant, now: float) -> TokenPair:
         # Called with the lock held.
-        pair = TokenPair(random_uuid(), random_uuid(), grant)
+        pair = TokenPair(random_uuid("token"), random_uuid("token"), grant)
         for table in (self.access_tokens, self.refresh_tokens):
             while len(table) >= MAX_TOKENS:
                 del table[next(iter(table))]

@@ -200,7 +200,7 @@ class SandboxStore:
     ) -> ConnectSession:
         """Start a walk through Connect's pages and return it."""
         session = ConnectSession(
-            session_id=random_token(16),
+            session_id=random_token(16, "session"),
             client=client,
             redirect_uri=redirect_uri,
             scope=scope,
@@ -241,7 +241,7 @@ class SandboxStore:
     def issue_code(self, session: ConnectSession) -> IssuedCode:
         """Record a new single-use code for a session the owner approved."""
         issued = IssuedCode(
-            code=random_uuid(),
+            code=random_uuid("code"),
             client_id=session.client.client_id,
             redirect_uri=session.redirect_uri,
             scope=session.scope,
