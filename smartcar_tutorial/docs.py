@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from . import page_safety
 from .errors import ConfigurationError, TutorialError
-from .httpserver import describe_port_holder
+from .ports import describe_port_holder
 from .randomness import SEED_VARIABLE
 from .sandbox import DEMO_REDIRECT_URI
 from .steps import AUTOPILOT_VARIABLE, SANDBOX_PORT

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import requests
 
-from .httpserver import describe_port_holder, is_free
+from .ports import describe_port_holder, is_free
 from .where import Where
 
 PROXY_MINIMUM = (4, 2)

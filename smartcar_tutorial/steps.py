@@ -22,7 +22,7 @@ from .auth_url import AuthClient, new_state
 from .callback_server import CallbackServer, PendingFlow
 from .connection import Connection, use_smartcar
 from .errors import ConfigurationError, PortInUseError
-from .httpserver import port_for_user
+from .ports import port_for_user
 from .sandbox import DEMO_REDIRECT_URI, Sandbox, SimulatedOwner
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def local_redirect_uri(redirect_uri: str) -> str:
     On a laptop that is ``redirect_uri`` itself. On JupyterHub the users'
     kernels may share one loopback, where port 8080 can be only one user's:
     the others get a port of their own (see
-    :func:`~smartcar_tutorial.httpserver.port_for_user`), the same in each
+    :func:`~smartcar_tutorial.ports.port_for_user`), the same in each
     of their kernels. The browser never sees that port's number on
     ``localhost``: it reaches the server through the proxy.
     """

@@ -20,7 +20,7 @@ from smartcar_tutorial.callback_server import CallbackServer
 from smartcar_tutorial.display import FlowWidget
 from smartcar_tutorial.errors import PortInUseError
 from smartcar_tutorial.flow import PendingFlow
-from smartcar_tutorial.httpserver import port_for_user
+from smartcar_tutorial.ports import port_for_user
 from smartcar_tutorial.sandbox import Sandbox
 
 pytestmark = pytest.mark.localserver
