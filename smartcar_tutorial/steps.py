@@ -148,6 +148,11 @@ def start_flow(
     an autopilot, a simulated owner walks the consent pages in the
     background, as a browser would.
     """
+    if isinstance(scope, str) or not scope:
+        raise ConfigurationError(
+            f"scope={scope!r}: this step asks the owner for permissions, so pass "
+            "a list with at least one, such as ['read_vehicle_info']."
+        )
     state = new_state()
     auth_url = client.get_auth_url(list(scope), {**(options or {}), "state": state})
     flow = server.expect(state, auth_url)

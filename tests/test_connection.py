@@ -123,3 +123,11 @@ def test_credentials_form_refuses_an_empty_id_without_losing_the_rest():
     assert "Client id is empty" in form.message.value
     assert form.redirect_uri.value == "http://localhost:9000/cb"
     assert "SMARTCAR_CLIENT_ID" not in os.environ
+
+
+@pytest.mark.parametrize("scope", [[], "read_vehicle_info"])
+def test_start_flow_needs_a_list_with_at_least_one_permission(scope):
+    client = use_smartcar(redirect_uri="http://localhost:0/callback").auth_client()
+
+    with pytest.raises(ConfigurationError, match=r"at least one, such as"):
+        start_flow(client, scope, server=_NoServer())
