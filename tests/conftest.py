@@ -78,3 +78,19 @@ def chromium() -> Path:
                 f"Chromium is not at {CHROMIUM} and cannot be installed: {problem}"
             )
     return CHROMIUM
+
+
+@pytest.fixture(autouse=True)
+def stop_servers_a_test_started():
+    """Stop the servers steps.py keeps per kernel, so none outlives its test.
+
+    A sandbox left on port 8081 in this process would otherwise stand in the
+    way of every later notebook run and docs build.
+    """
+    yield
+    from smartcar_tutorial import steps
+
+    for registry in (steps._sandboxes, steps._callback_servers):
+        for server in list(registry.values()):
+            server.stop()
+        registry.clear()
