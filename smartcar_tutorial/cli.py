@@ -26,6 +26,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import where
 from .docs import add_docs_arguments, run_docs
 from .errors import AuthorizationError, CallbackTimeoutError, TutorialError
 from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI, Sandbox
@@ -166,8 +167,9 @@ def _serve(args: argparse.Namespace) -> int:
             flow = start_flow(
                 steps.client, args.scope, steps.server, autopilot=args.autopilot
             )
+            login = where.detect().browser_url(f"{steps.server.url}/login")
             print(
-                f"Open {steps.server.url}/login in a browser "
+                f"Open {login} in a browser "
                 f"(Connect: {steps.smartcar.connect_origin}; Ctrl+C stops).",
                 file=sys.stderr,
             )

@@ -63,3 +63,22 @@ def test_serve_reports_a_busy_port_by_number():
         done = serve("--once", "--autopilot", "approve", "--port", str(port))
     assert done.returncode == 4
     assert str(port) in done.stderr
+
+
+def test_serve_on_a_hub_prints_the_proxy_address_of_login():
+    port = free_port()
+    env = {
+        "JUPYTERHUB_SERVICE_PREFIX": "/user/alice/",
+        "JUPYTERHUB_PUBLIC_URL": "https://hub.example.org/user/alice/",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "smartcar_tutorial", "serve", "--once"]
+        + ["--autopilot", "approve", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"https://hub.example.org/user/alice/proxy/{port}/login" in done.stderr
+    assert f"localhost:{port}/login" not in done.stderr
