@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import where
-from .docs import add_docs_arguments, run_docs
+from .docs_cli import add_docs_arguments, run_docs
 from .errors import AuthorizationError, CallbackTimeoutError, TutorialError
 from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI, Sandbox
 from .steps import DECISIONS, DEFAULT_SCOPE, SANDBOX_PORT, redo_steps, start_flow

@@ -16,26 +16,21 @@ import importlib.metadata
 import importlib.util
 import os
 import re
-import secrets
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
+from . import scratch_server
 from .ports import describe_port_holder, is_free
 from .where import Where
 
 PROXY_MINIMUM = (4, 2)
 PORTS = (8080, 8081)
 COMMAND_SECONDS = 120
-SERVER_START_SECONDS = 60
 CELL_SECONDS = 120
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -182,65 +177,6 @@ def check_kernel() -> Check:
     return Check("python3 kernel", True, f"runs {python}")
 
 
-@contextmanager
-def _jupyter_server(base_url: str) -> Iterator[tuple[str, str]]:
-    """Run a Jupyter server on a free loopback port; yield its URL and token."""
-    token = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="smartcar-doctor-") as folder:
-        port = _free_port()
-        command = [sys.executable, "-m", "jupyter", "server", "--no-browser"]
-        command += [
-            f"--ServerApp.base_url={base_url}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            command.append("--allow-root")
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": folder}
-        with open(Path(folder) / "server.log", "wb") as log:
-            server = subprocess.Popen(
-                command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        url = f"http://127.0.0.1:{port}{base_url}"
-        try:
-            _wait_until_serving(url, token, server)
-            yield url, token
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
-
-
-def _wait_until_serving(url: str, token: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the Jupyter server exited ({server.returncode})")
-        try:
-            answer = requests.get(
-                url + "api/status",
-                headers={"Authorization": f"token {token}"},
-                timeout=2,
-            )
-            if answer.ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"the Jupyter server did not answer in {SERVER_START_SECONDS} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def check_sandbox_through_proxy(
     server_url: str | None = None, token: str | None = None
 ) -> Check:
@@ -302,7 +238,7 @@ def _server_for_check(
             token or "",
         )
     else:
-        with _jupyter_server("/user/doctor/") as running:
+        with scratch_server.running("/user/doctor/") as running:
             yield running
 
 

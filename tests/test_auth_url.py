@@ -60,7 +60,10 @@ def test_auth_client_repr_hides_the_secret():
         ({"client_id": "i", "client_secret": "s", "mode": "sandbox"}, "'sandbox'"),
         ({"cliend_id": "i", "client_secret": "s"}, "Did you mean 'client_id'?"),
         ({"clientId": "i", "client_secret": "s"}, "Did you mean 'client_id'?"),
-        ({"client_id": "i", "client_secret": "s", "redirectUri": "u"}, "'redirect_uri'"),
+        (
+            {"client_id": "i", "client_secret": "s", "redirectUri": "u"},
+            "'redirect_uri'",
+        ),
         ({"client_id": "i", "client_secret": "s", "testMode": True}, "'test_mode'"),
         ({"client_id": "", "client_secret": "s"}, "argument client_id= was empty"),
     ],

@@ -26,8 +26,8 @@ from smartcar_tutorial.docs import (
     SecretInPageError,
     build_docs,
     docs_environment,
-    main_docs,
 )
+from smartcar_tutorial.docs_cli import main_docs
 from smartcar_tutorial.page_safety import find_token_values
 
 pytestmark = pytest.mark.localserver
