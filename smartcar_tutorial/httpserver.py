@@ -46,6 +46,9 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     server_version = "smartcar-tutorial"
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm the body
+    # would wait for the client's delayed ACK, about 40 ms a page.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         # The default writes to stderr, which a notebook shows in a random cell,
