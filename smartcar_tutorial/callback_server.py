@@ -61,8 +61,7 @@ class CallbackServer(BackgroundServer):
     def __init__(
         self, redirect_uri: str = DEFAULT_REDIRECT_URI, host: str = LOOPBACK
     ) -> None:
-        parts = urlsplit(redirect_uri)
-        _check_redirect_uri(redirect_uri, parts)
+        parts = check_redirect_uri(redirect_uri)
         super().__init__(
             _CallbackHandler,
             port=parts.port if parts.port is not None else 80,
@@ -142,7 +141,14 @@ class CallbackServer(BackgroundServer):
         return f"CallbackServer({self.redirect_uri!r}, {status})"
 
 
-def _check_redirect_uri(redirect_uri: str, parts: SplitResult) -> None:
+def check_redirect_uri(redirect_uri: str) -> SplitResult:
+    """Split ``redirect_uri`` if a callback server can listen for it.
+
+    Raises:
+        ConfigurationError: It is not a plain ``http://`` URL with a valid
+            port and no fragment.
+    """
+    parts = urlsplit(redirect_uri)
     problem = None
     if parts.scheme != "http" or not parts.hostname:
         problem = "is not an http:// address"
@@ -159,6 +165,7 @@ def _check_redirect_uri(redirect_uri: str, parts: SplitResult) -> None:
             f"listens on this machine over plain http: use an address such as "
             f"{DEFAULT_REDIRECT_URI!r}, registered for your app."
         )
+    return parts
 
 
 class _CallbackHandler(QuietHandler):

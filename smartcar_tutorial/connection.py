@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .auth_url import AuthClient
 from .errors import ConfigurationError
@@ -175,27 +175,46 @@ def check_local_redirect_uri(redirect_uri: str) -> None:
         ConfigurationError: It is not, with the reason and the fix.
     """
     parts = urlsplit(redirect_uri)
-    example = f"http://localhost:{parts.port or 8080}{parts.path or '/callback'}"
-    if not parts.scheme or not parts.netloc:
-        problem = "is relative; Connect needs an absolute URI"
-    elif parts.scheme == "https":
-        problem = (
-            "uses https, but the server in this kernel speaks plain http "
-            "(which Smartcar accepts for localhost)"
-        )
-    elif parts.scheme != "http":
-        problem = (
-            f"uses the scheme {parts.scheme!r}, which only an app on a phone "
-            "can receive, not this kernel"
-        )
-    elif parts.hostname != "localhost":
-        problem = (
-            f"uses plain http on {parts.hostname!r}; Smartcar accepts plain "
-            "http only for localhost"
-        )
-    else:
+    problem = _redirect_problem(parts)
+    if problem is None:
         return
+    port = parts.port if problem != _BAD_PORT else None
+    example = f"http://localhost:{port or 8080}{parts.path or '/callback'}"
     raise ConfigurationError(
         f"The redirect URI {redirect_uri!r} {problem}. Register {example!r} for "
         "your app in Smartcar's dashboard and use exactly that."
     )
+
+
+_BAD_PORT = "has a port that is not a number from 0 to 65535"
+
+
+def _redirect_problem(parts: SplitResult) -> str | None:
+    """Why the kernel cannot receive a redirect to ``parts``, or None."""
+    try:
+        _ = parts.port  # reading it raises for "abc" or 99999
+    except ValueError:
+        return _BAD_PORT
+    if not parts.scheme or not parts.netloc:
+        return "is relative; Connect needs an absolute URI"
+    if parts.scheme == "https":
+        return (
+            "uses https, but the server in this kernel speaks plain http "
+            "(which Smartcar accepts for localhost)"
+        )
+    if parts.scheme.startswith("sc"):
+        return (
+            f"uses the scheme {parts.scheme!r}, which only an app on a phone "
+            "can receive, not this kernel"
+        )
+    if parts.scheme != "http":
+        return (
+            f"uses the scheme {parts.scheme!r}; the server in this kernel "
+            "receives only http"
+        )
+    if parts.hostname != "localhost":
+        return (
+            f"uses plain http on {parts.hostname!r}; Smartcar accepts plain "
+            "http only for localhost"
+        )
+    return None

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from . import where
 from .auth_url import AuthClient, new_state
-from .callback_server import CallbackServer, PendingFlow
+from .callback_server import CallbackServer, PendingFlow, check_redirect_uri
 from .connection import Connection, use_smartcar
 from .errors import ConfigurationError, PortInUseError
 from .ports import port_for_user
@@ -94,6 +94,7 @@ def start_callback_server(
         PortInUseError: Another program holds the port, or (without
             ``take_over``) another notebook's kernel does.
     """
+    check_redirect_uri(redirect_uri)
     redirect_uri = local_redirect_uri(redirect_uri)
     port = urlsplit(redirect_uri).port
     # Port 0 asks for any free port, so the URI, not the port, names the

@@ -52,41 +52,100 @@ def test_auth_client_repr_hides_the_secret():
     assert "the-id" in repr(client)
 
 
+NO_ID = (
+    "No client_id was given: the argument client_id= was empty and the "
+    "environment variable SMARTCAR_CLIENT_ID is not set. Pass client_id= or set "
+    "SMARTCAR_CLIENT_ID; offline, use the sandbox's demo credentials "
+    "(start_sandbox())."
+)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"client_secret": "s"}, "No client_id was given"),
-        ({"client_id": "i"}, "SMARTCAR_CLIENT_SECRET is not set"),
-        ({"client_id": "i", "client_secret": "s", "mode": "sandbox"}, "'sandbox'"),
-        ({"cliend_id": "i", "client_secret": "s"}, "Did you mean 'client_id'?"),
-        ({"clientId": "i", "client_secret": "s"}, "Did you mean 'client_id'?"),
+        ({"client_secret": "s"}, NO_ID),
+        ({"client_id": "", "client_secret": "s"}, NO_ID),
+        (
+            {"client_id": "i"},
+            "No client_secret was given: the argument client_secret= was empty "
+            "and the environment variable SMARTCAR_CLIENT_SECRET is not set. "
+            "Pass client_secret= or set SMARTCAR_CLIENT_SECRET; offline, use the "
+            "sandbox's demo credentials (start_sandbox()).",
+        ),
+        (
+            {"client_id": "i", "client_secret": "s", "mode": "sandbox"},
+            "mode='sandbox' is not a Connect mode. Use one of 'live', 'test', "
+            "'simulated'; 'test' needs no real vehicle.",
+        ),
+        (
+            {"cliend_id": "i", "client_secret": "s"},
+            "AuthClient() got an unknown argument 'cliend_id'. "
+            "Did you mean 'client_id'?",
+        ),
+        (
+            {"clientId": "i", "client_secret": "s"},
+            "AuthClient() got an unknown argument 'clientId'. "
+            "Did you mean 'client_id'?",
+        ),
         (
             {"client_id": "i", "client_secret": "s", "redirectUri": "u"},
-            "'redirect_uri'",
+            "AuthClient() got an unknown argument 'redirectUri'. "
+            "Did you mean 'redirect_uri'?",
         ),
-        ({"client_id": "i", "client_secret": "s", "testMode": True}, "'test_mode'"),
-        ({"client_id": "", "client_secret": "s"}, "argument client_id= was empty"),
+        (
+            {"client_id": "i", "client_secret": "s", "testMode": True},
+            "AuthClient() got an unknown argument 'testMode'. "
+            "Did you mean 'test_mode'?",
+        ),
     ],
 )
 def test_auth_client_rejects_bad_configuration(kwargs, message):
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError) as info:
         AuthClient(**kwargs)
+    assert str(info.value) == message
 
 
 @pytest.mark.parametrize(
     ("scope", "options", "message"),
     [
-        ("read_vehicle_info read_odometer", None, "one string"),
-        (["read_odometr"], None, "Did you mean 'read_odometer'"),
-        (["read_vin"], {"forcePrompt": True}, "Did you mean 'force_prompt'"),
-        (["read_vin"], {"single_select": True}, "must be a mapping"),
-        (["read_vin"], {"flags": "country:DE"}, "must be a mapping"),
+        (
+            "read_vehicle_info read_odometer",
+            None,
+            "scope='read_vehicle_info read_odometer' is one string; pass a list "
+            "of permission names, such as ['read_vehicle_info', 'read_odometer'].",
+        ),
+        (
+            ["read_odometr"],
+            None,
+            "'read_odometr' is not a Smartcar permission. Did you mean "
+            "'read_odometer'? The full list is in smartcar_tutorial.PERMISSIONS.",
+        ),
+        (
+            ["read_vin"],
+            {"forcePrompt": True},
+            "Unknown option 'forcePrompt'. Did you mean 'force_prompt'? Known "
+            "options: force_prompt, state, make_bypass, single_select, flags, user.",
+        ),
+        (
+            ["read_vin"],
+            {"single_select": True},
+            "single_select=True must be a mapping: use {'enabled': True} to let "
+            "the owner pick one vehicle, or {'vin': '<17-character VIN>'} for a "
+            "given one.",
+        ),
+        (
+            ["read_vin"],
+            {"flags": "country:DE"},
+            "flags='country:DE' must be a mapping of flag names to values, such "
+            "as {'country': 'DE'}.",
+        ),
     ],
 )
 def test_get_auth_url_rejects_bad_input_with_a_hint(scope, options, message):
     client = AuthClient("i", "s", mode="test")
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError) as info:
         client.get_auth_url(scope, options)
+    assert str(info.value) == message
 
 
 def test_new_state_is_fresh_and_url_safe():

@@ -12,7 +12,7 @@ import smartcar
 from smartcar_tutorial import ConfigurationError, use_smartcar
 from smartcar_tutorial.connection import check_local_redirect_uri
 from smartcar_tutorial.credentials import CredentialsForm
-from smartcar_tutorial.steps import start_flow
+from smartcar_tutorial.steps import start_callback_server, start_flow
 
 PLANTED_SECRET = "planted-secret-5f1e0c9a-never-shown"
 
@@ -59,27 +59,80 @@ def test_use_smartcar_without_a_secret_says_where_it_looked(monkeypatch):
     with pytest.raises(ConfigurationError) as info:
         use_smartcar()
 
-    assert "'my-app'" in str(info.value)
-    assert "SMARTCAR_CLIENT_SECRET" in str(info.value)
-    assert "credentials_form()" in str(info.value)
+    assert str(info.value) == (
+        "The app 'my-app' has no secret: SMARTCAR_CLIENT_SECRET is not set in "
+        "this kernel's environment. Set it before starting JupyterLab, or enter "
+        "it in sct.credentials_form(), which keeps it out of the notebook."
+    )
 
 
 @pytest.mark.parametrize(
-    ("uri", "reason"),
+    ("uri", "problem", "fix"),
     [
-        ("/callback", "is relative"),
-        ("https://localhost:8080/callback", "uses https"),
-        ("sc8229df9f://exchange", "only an app on a phone"),
-        ("http://example.com/callback", "only for localhost"),
-        ("http://127.0.0.1:8080/callback", "only for localhost"),
+        (
+            "/callback",
+            "is relative; Connect needs an absolute URI",
+            "http://localhost:8080/callback",
+        ),
+        (
+            "https://localhost:8080/callback",
+            "uses https, but the server in this kernel speaks plain http (which "
+            "Smartcar accepts for localhost)",
+            "http://localhost:8080/callback",
+        ),
+        (
+            "sc8229df9f://exchange",
+            "uses the scheme 'sc8229df9f', which only an app on a phone can "
+            "receive, not this kernel",
+            "http://localhost:8080/callback",
+        ),
+        (
+            "ftp://localhost/cb",
+            "uses the scheme 'ftp'; the server in this kernel receives only http",
+            "http://localhost:8080/cb",
+        ),
+        (
+            "http://example.com/callback",
+            "uses plain http on 'example.com'; Smartcar accepts plain http only "
+            "for localhost",
+            "http://localhost:8080/callback",
+        ),
+        (
+            "http://127.0.0.1:9000/callback",
+            "uses plain http on '127.0.0.1'; Smartcar accepts plain http only "
+            "for localhost",
+            "http://localhost:9000/callback",
+        ),
+        (
+            "http://localhost:80800/callback",
+            "has a port that is not a number from 0 to 65535",
+            "http://localhost:8080/callback",
+        ),
     ],
 )
-def test_redirect_uris_the_kernel_cannot_receive_are_refused(uri, reason):
+def test_redirect_uris_the_kernel_cannot_receive_are_refused(uri, problem, fix):
     with pytest.raises(ConfigurationError) as info:
         check_local_redirect_uri(uri)
-    message = str(info.value)
-    assert repr(uri) in message and reason in message
-    assert "http://localhost:" in message, "the fix is named"
+    assert str(info.value) == (
+        f"The redirect URI {uri!r} {problem}. Register {fix!r} for your app in "
+        "Smartcar's dashboard and use exactly that."
+    )
+
+
+def test_use_smartcar_checks_the_redirect_uri_it_is_given():
+    with pytest.raises(ConfigurationError, match="'http://localhost:abc/cb' has a"):
+        use_smartcar(redirect_uri="http://localhost:abc/cb")
+
+
+def test_start_callback_server_names_a_port_that_is_no_number():
+    with pytest.raises(ConfigurationError) as info:
+        start_callback_server("http://localhost:99999/callback")
+    assert str(info.value) == (
+        "The redirect URI 'http://localhost:99999/callback' has a port that is "
+        "not a number from 0 to 65535. The callback server listens on this "
+        "machine over plain http: use an address such as "
+        "'http://localhost:8080/callback', registered for your app."
+    )
 
 
 def test_live_mode_refuses_the_simulated_owner(live_env):
@@ -129,5 +182,9 @@ def test_credentials_form_refuses_an_empty_id_without_losing_the_rest():
 def test_start_flow_needs_a_list_with_at_least_one_permission(scope):
     client = use_smartcar(redirect_uri="http://localhost:0/callback").auth_client()
 
-    with pytest.raises(ConfigurationError, match=r"at least one, such as"):
+    with pytest.raises(ConfigurationError) as info:
         start_flow(client, scope, server=_NoServer())
+    assert str(info.value) == (
+        f"scope={scope!r}: this step asks the owner for permissions, so pass a "
+        "list with at least one, such as ['read_vehicle_info']."
+    )
