@@ -619,6 +619,48 @@ def test_step3_on_jupyterhub_for_several_learners_at_once(
         learner.page.context.close()
 
 
+def start_server(hub: Hub, user: str) -> str:
+    """Create ``user`` and start their server unless it runs; return its URL."""
+    try:
+        hub.api("POST", f"/users/{user}")
+    except requests.HTTPError as exc:
+        if exc.response.status_code != 409:  # 409: the user exists already
+            raise
+    if not hub.api("GET", f"/users/{user}")["servers"]:
+        hub.api("POST", f"/users/{user}/server")
+    deadline = time.monotonic() + SPAWN_SECONDS
+    while not hub.api("GET", f"/users/{user}")["servers"].get("", {}).get("ready"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{user}'s server was not ready:\n{hub.log_tail()}")
+        time.sleep(0.5)
+    hub.server_pid(user)  # stopped with the hub
+    return f"{hub.url}/user/{user}/"
+
+
+def test_doctor_passes_in_a_learners_terminal_on_the_hub(hub: Hub) -> None:
+    server = start_server(hub, "frank")
+    # What a terminal of Frank's server has: the hub's variables for him.
+    env = hub_environment()
+    env.update(
+        JUPYTERHUB_USER="frank",
+        JUPYTERHUB_SERVICE_PREFIX="/user/frank/",
+        JUPYTERHUB_BASE_URL="/",
+        JUPYTERHUB_API_URL=f"{hub.url}/hub/api",
+    )
+    command = [sys.executable, "-m", "smartcar_tutorial", "doctor", "--quick"]
+    command += ["--server-url", server, "--token", hub.token]
+
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    for check in ("jupyter-server-proxy", "ports", "sandbox through proxy"):
+        assert any(line.startswith(f"PASS  {check}") for line in lines), lines
+    assert lines[-1] == "All checks passed"
+
+
 # A remote jupyter lab that sets no hub variables: the page's check -----------
 
 
