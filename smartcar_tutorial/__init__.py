@@ -19,6 +19,7 @@ from .errors import (
     CallbackTimeoutError,
     ConfigurationError,
     PortInUseError,
+    SandboxMovedWarning,
     StateMismatchError,
     TutorialError,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "PendingFlow",
     "PortInUseError",
     "Sandbox",
+    "SandboxMovedWarning",
     "SimulatedOwner",
     "StateMismatchError",
     "TokenError",

@@ -51,3 +51,7 @@ class AuthorizationError(TutorialError):
 
 class AuthorizationDeniedError(AuthorizationError):
     """Raised when the vehicle owner pressed Deny (``access_denied``)."""
+
+
+class SandboxMovedWarning(UserWarning):
+    """Warned when the sandbox's port was taken and it listens on another."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -21,8 +22,8 @@ from . import where
 from .auth_url import AuthClient, new_state
 from .callback_server import CallbackServer, PendingFlow, check_redirect_uri
 from .connection import Connection, use_smartcar
-from .errors import ConfigurationError, PortInUseError
-from .ports import port_for_user
+from .errors import ConfigurationError, PortInUseError, SandboxMovedWarning
+from .ports import describe_port_holder, port_for_user
 from .sandbox import DEMO_REDIRECT_URI, Sandbox, SimulatedOwner
 
 logger = logging.getLogger(__name__)
@@ -62,9 +63,9 @@ def start_sandbox(port: int = SANDBOX_PORT) -> Sandbox:
     """Start the offline stand-in for Smartcar, or return the running one.
 
     When ``port`` is taken, by another program or by the sandbox of another
-    notebook's kernel, this sandbox listens on a free port instead and logs
-    it; every URL follows. Taking the port over would make the other kernel
-    lose the codes and tokens its sandbox holds.
+    notebook's kernel, this sandbox listens on a free port instead and says
+    so in a warning; every URL follows. Taking the port over would make the
+    other kernel lose the codes and tokens its sandbox holds.
     """
     sandbox = _sandboxes.get(port)
     if sandbox is not None and sandbox.running:
@@ -72,8 +73,16 @@ def start_sandbox(port: int = SANDBOX_PORT) -> Sandbox:
     try:
         sandbox = Sandbox(port=port).start()
     except PortInUseError:
+        holder = describe_port_holder(port) or "another program"
         sandbox = Sandbox(port=0).start()
-        logger.info("Port %d is taken; the sandbox listens on %s", port, sandbox.origin)
+        # A warning, not a log line: the learner sees it under the cell.
+        warnings.warn(
+            f"Port {port} is held by {holder}, so this notebook's sandbox "
+            f"listens on {sandbox.origin} instead; its links and its token "
+            "endpoint use that address.",
+            SandboxMovedWarning,
+            stacklevel=2,
+        )
     _sandboxes[port] = sandbox
     return sandbox
 

@@ -22,6 +22,9 @@ from smartcar_tutorial import (
     CallbackTimeoutError,
     ConfigurationError,
     PortInUseError,
+    Sandbox,
+    SandboxMovedWarning,
+    steps,
 )
 from smartcar_tutorial.callback_server import CallbackServer
 from smartcar_tutorial.flow import PendingFlow
@@ -500,6 +503,33 @@ def test_busy_port_error_for_a_foreign_program_says_how_to_find_it():
             CallbackServer(f"http://localhost:{port}/callback").start()
     assert f"port {port}" in str(info.value)
     assert f"lsof -i :{port}" in str(info.value)
+
+
+def test_sandbox_on_a_taken_port_moves_and_says_where():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.warns(SandboxMovedWarning) as warned:
+            sandbox = steps.start_sandbox(port)
+
+    assert sandbox.port != port
+    assert str(warned[0].message) == (
+        f"Port {port} is held by another program, so this notebook's sandbox "
+        f"listens on {sandbox.origin} instead; its links and its token endpoint "
+        "use that address."
+    )
+    health = requests.get(sandbox.origin + "/health", timeout=5).json()
+    assert health["origin"] == sandbox.origin, "the URLs it serves follow it"
+
+
+def test_sandbox_on_another_kernels_port_names_that_sandbox():
+    with Sandbox(port=0) as theirs, pytest.warns(SandboxMovedWarning) as warned:
+        port, origin = theirs.port, theirs.origin
+        ours = steps.start_sandbox(port)
+
+    assert ours.port != port
+    assert f"the smartcar-tutorial sandbox for {origin}" in str(warned[0].message)
 
 
 def test_refused_state_is_reported_to_the_waiting_flow(server):
