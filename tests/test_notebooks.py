@@ -113,3 +113,24 @@ def test_step_4_reads_a_vehicle_with_tokens_from_the_flows_code(tmp_path):
     # No whole token or code in any output: only shortened forms.
     uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     assert re.findall(uuid, text) == []
+
+
+@pytest.mark.parametrize("mode", ["simulated", "live"])
+def test_step_2_with_your_own_app_links_to_smartcar_in_the_chosen_mode(
+    tmp_path, monkeypatch, mode
+):
+    monkeypatch.setenv("SMARTCAR_CLIENT_ID", "8229df9f-91a0-4ff0-a1ae-a1f38ee24d07")
+    monkeypatch.setenv("SMARTCAR_CLIENT_SECRET", PLANTED_SECRET)
+    monkeypatch.delenv("SMARTCAR_TUTORIAL_AUTOPILOT")  # nobody clicks
+    step_2 = next(p for p in NOTEBOOKS if p.name.startswith("02-"))
+
+    # Nobody goes through Smartcar's pages, so the wait ends with its error.
+    with pytest.raises(papermill.PapermillExecutionError) as info:
+        run(step_2, tmp_path, mode=mode, timeout=3)
+    assert info.value.ename == "CallbackTimeoutError"
+
+    saved = (tmp_path / step_2.name).read_text()
+    pattern = r"https://connect\.smartcar\.com/oauth/authorize\?[^\"\\\\ ]+"
+    links = [link.replace("&amp;", "&") for link in re.findall(pattern, saved)]
+    assert any(f"&mode={mode}&" in link for link in links), links
+    assert PLANTED_SECRET not in saved
