@@ -3,7 +3,10 @@
 The callback server completes the flow in its own thread, and a ticker
 thread counts the seconds. Both change the widgets only by assigning
 traits (``label.value = ...``): from a thread, ``print``, ``display`` or
-``with out:`` land in whichever cell runs at the time, or nowhere.
+``with out:`` land in whichever cell runs at the time, or nowhere. An answer
+that arrives from a thread is sent to the page once more as the next cell
+starts: a headless run (papermill, nbclient) records only the updates that
+carry the cell it is executing, and would miss one that came between cells.
 
     flow = server.expect(state, auth_url)
     FlowWidget(flow, timeout=300)      # last line of the cell: shows it
@@ -19,6 +22,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import ipywidgets as widgets
+from IPython import get_ipython
 
 from . import where
 from .browser_check import FLOW_CLASS, LINK_CLASS, browser_check
@@ -231,6 +235,8 @@ class FlowWidget(widgets.VBox):
 
     def _show_result(self, result: AuthorizationResult) -> None:
         # Called from the callback server's thread: only trait assignments.
+        if threading.current_thread() is not threading.main_thread():
+            self._resend_when_the_next_cell_starts()
         with self._lock:
             self._stopped.set()
             if result.ok:
@@ -246,6 +252,19 @@ class FlowWidget(widgets.VBox):
                     f"<p style='color:#b42318'>{html.escape(result.explain())}</p>"
                 )
         logger.debug("Widget for flow %r shows its answer", self.flow.state)
+
+    def _resend_when_the_next_cell_starts(self) -> None:
+        events = getattr(get_ipython(), "events", None)
+        if events is not None:  # appending to its list is safe from a thread
+            events.register("pre_run_cell", self._resend_answer)
+
+    def _resend_answer(self, *_info: object) -> None:
+        # IPython calls this in the main thread, with the new cell's parent.
+        get_ipython().events.unregister("pre_run_cell", self._resend_answer)
+        if getattr(self, "comm", None) is None:  # closed meanwhile
+            return
+        for part in (self.status, self.code, self.message):
+            part.send_state()
 
     @staticmethod
     def _waiting_text(elapsed: float, timeout: float) -> str:

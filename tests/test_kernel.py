@@ -487,3 +487,33 @@ def test_kernel_callback_reaches_only_the_widget(any_kernel):
         if m["msg_type"] == "stream" and m["content"]["name"] == "stderr"
     ]
     assert stderr == [], version
+
+
+def test_kernel_answer_between_cells_reaches_the_next_cells_record(kernel):
+    """A headless run keeps only updates that carry the cell it executes."""
+    kernel.run(START_FLOW)
+    redirect_uri, state = kernel.evaluate("(server.redirect_uri, flow.state)")
+    kernel.run("widget = sct.FlowWidget(flow, timeout=30)\nwidget")
+    code_box = kernel.evaluate("widget.code.model_id")
+
+    # No cell runs: the updates carry the parent of the last one, finished.
+    assert redirect(redirect_uri, code=CODE, state=state).status_code == 200
+    kernel.drain(0.5)
+    next_cell = kernel.submit("1 + 1")
+    kernel.finish(next_cell)
+
+    resent = [
+        m["content"]["data"]["state"]["value"]
+        for m in kernel.messages
+        if m["msg_type"] == "comm_msg"
+        and parent_of(m) == next_cell
+        and m["content"]["comm_id"] == code_box
+    ]
+    assert resent == [CODE]
+    later = kernel.submit("2 + 2")
+    kernel.finish(later)
+    assert not [
+        m
+        for m in kernel.messages
+        if m["msg_type"] == "comm_msg" and parent_of(m) == later
+    ], "sent again in every cell"
