@@ -103,7 +103,8 @@ def build_docs(
     with tempfile.TemporaryDirectory(prefix="smartcar-docs-") as tmp:
         work = Path(tmp)
         executed = execute_notebooks(paths, work / "executed", parameters)
-        staged = write_pages(paths, executed, work, fmt)
+        built_before = _pages_built_before(Path(out_dir), paths, fmt)
+        staged = write_pages(paths, executed, work, fmt, built_before)
         _check_secrets(work / "pages", secrets)
         written = []
         for page in staged:
@@ -113,6 +114,19 @@ def build_docs(
             written.append(target)
     logger.info("Wrote %d pages to %s", len(written), out_dir)
     return [p for p in written if p.suffix == SUFFIXES[fmt]]
+
+
+def _pages_built_before(out: Path, building: Sequence[Path], fmt: str) -> list[Path]:
+    """The tutorial's other notebooks whose pages ``out`` already holds.
+
+    A build of one notebook keeps them in the index instead of dropping them.
+    """
+    names = {path.name for path in building}
+    return [
+        path
+        for path in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
+        if path.name not in names and (out / f"{path.stem}{SUFFIXES[fmt]}").is_file()
+    ]
 
 
 def find_notebooks(notebooks: Sequence[str | os.PathLike] | None = None) -> list[Path]:
@@ -209,6 +223,10 @@ def execute_notebooks(
                     progress_bar=False,
                     request_save_on_cell_execute=False,
                     execution_timeout=CELL_TIMEOUT,
+                    # The kernel's own start-up warnings (ipykernel 7 warns of
+                    # plain TCP on loopback) are not the build's news; what a
+                    # cell writes still reaches its page.
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 )
             except papermill.PapermillExecutionError as exc:
                 raise DocsBuildError(_describe_failure(path, exc)) from exc
@@ -248,7 +266,11 @@ def _describe_failure(path: Path, exc: Any) -> str:
 
 
 def write_pages(
-    sources: Sequence[Path], executed: Sequence[Path], work: Path, fmt: str
+    sources: Sequence[Path],
+    executed: Sequence[Path],
+    work: Path,
+    fmt: str,
+    built_before: Sequence[Path] = (),
 ) -> list[Path]:
     """Convert executed notebooks; write their pages and the index.
 
@@ -258,6 +280,8 @@ def write_pages(
         work: The build's folder; pages go to its ``pages`` subfolder, and
             its path is taken out of them.
         fmt: ``"markdown"`` or ``"html"``.
+        built_before: Notebooks whose pages an earlier build wrote; the
+            index lists them too, every entry in the notebooks' name order.
 
     Returns:
         Every file written: pages, extracted images, then the index.
@@ -300,6 +324,12 @@ def write_pages(
             (pages / name).write_bytes(data)
             staged.append(pages / name)
         entries.append((page.name, title, purpose))
+    if built_before:
+        for path in built_before:
+            nb = nbformat.read(path, as_version=4)
+            title, purpose = docs_pages.title_and_purpose(nb, path.stem)
+            entries.append((f"{path.stem}{SUFFIXES[fmt]}", title, purpose))
+        entries.sort()
 
     index = pages / f"index{SUFFIXES[fmt]}"
     index.write_text(docs_pages.index_page(entries, fmt), encoding="utf-8")

@@ -109,8 +109,8 @@ def _scrub_times(output: Any, where: str) -> None:
     fields += [(mime, data) for mime, value in data.items() if isinstance(value, str)]
     for key, holder in fields:
         holder[key], count = page_safety.scrub_timestamps(holder[key])
-        if count:
-            logger.warning(
+        if count:  # expected of a token's expiry; a note for whoever debugs
+            logger.info(
                 "%s shows the time of the run; the page shows %r instead",
                 where,
                 page_safety.TIMESTAMP_PLACEHOLDER,

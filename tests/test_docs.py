@@ -12,6 +12,7 @@ import difflib
 import html
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -104,6 +105,20 @@ def test_build_docs_index_links_the_steps_in_the_guides_order(build):
     assert steps == sorted(steps) and steps[:4] == [0, 1, 2, 3]
 
 
+def test_build_docs_of_one_notebook_keeps_the_other_pages_in_the_index(build, tmp_path):
+    out = tmp_path / "site"
+    shutil.copytree(build.out, out)
+    step_0 = NOTEBOOKS[0]
+
+    build_docs(out, notebooks=[step_0])
+
+    index = (out / "index.md").read_text()
+    assert index == build.texts()["index.md"], "the index lost pages"
+    alone = build_docs(tmp_path / "alone", notebooks=[step_0])
+    links = re.findall(r"^- \[.+?\]\((.+?)\)", alone[-1].read_text(), re.MULTILINE)
+    assert links == [f"{step_0.stem}.md"]
+
+
 def test_build_docs_links_between_notebooks_point_at_pages(build):
     texts = build.texts()
     assert not any(".ipynb)" in text for text in texts.values())
@@ -193,16 +208,40 @@ def test_build_docs_redacts_tokens_that_a_notebook_prints(tmp_path):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_build_docs_leaves_tagged_cells_out(build, notebook):
+def test_build_docs_shows_the_learners_settings_not_the_runs(build, notebook):
     page = build.texts()[f"{notebook.stem}.md"]
-    nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:
-        tags = set(cell.metadata.get("tags", []))
-        if tags & {"remove-cell", "remove-input", "hide-input"}:
-            for line in filter(str.strip, cell.source.splitlines()):
-                assert line not in page, f"tagged cell {cell.id} shows {line!r}"
     assert "# Parameters" not in page, "papermill's injected cell is shown"
     assert 'autopilot = "approve"' not in page
+    if "autopilot" in page:
+        assert "autopilot = None" in page, "the page uses a setting it never shows"
+
+
+def test_build_docs_leaves_tagged_cells_out(tmp_path):
+    notebook = tiny_notebook(
+        tmp_path / "tagged.ipynb",
+        "shown = 'visible-cell'\nshown",
+        "'removed-cell'",
+        "'removed-input' + '-output-kept'",
+        "print('hidden-input' + '-output-kept')",
+        "'removed' + '-output'",
+        "'hidden' + '-output'",
+    )
+    nb = nbformat.read(notebook, as_version=4)
+    tags = [None, "remove-cell", "remove-input", "hide-input", "remove-output"]
+    tags.append("hide-output")
+    for cell, tag in zip(nb.cells[1:], tags, strict=True):
+        if tag:
+            cell.metadata["tags"] = [tag]
+    nbformat.write(nb, notebook)
+
+    page = build_docs(tmp_path / "out", notebooks=[notebook])[0].read_text()
+
+    assert "visible-cell" in page
+    assert "removed-cell" not in page
+    assert "'removed-input'" not in page and "removed-input-output-kept" in page
+    assert "print('hidden-input'" not in page and "hidden-input-output-kept" in page
+    assert "'removed' + '-output'" in page and "removed-output" not in page
+    assert "'hidden' + '-output'" in page and "hidden-output" not in page
 
 
 def widget_calls(notebook: Path, name: str) -> int:
