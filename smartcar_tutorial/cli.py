@@ -162,6 +162,11 @@ def _registration(value: str) -> tuple[str, str, str]:
 def _serve(args: argparse.Namespace) -> int:
     redirect_uri = f"http://localhost:{args.port}{args.path}"
     steps = redo_steps(redirect_uri, mode=args.mode)
+    if steps.server.took_over_from:
+        print(
+            f"Took port {steps.server.port} over from {steps.server.took_over_from}.",
+            file=sys.stderr,
+        )
     try:
         while True:
             flow = start_flow(
@@ -177,6 +182,15 @@ def _serve(args: argparse.Namespace) -> int:
                 result = flow.wait(timeout=args.timeout)
             except AuthorizationError as exc:
                 result = exc.result
+            except CallbackTimeoutError:
+                print(
+                    f"error: no answer reached {steps.server.redirect_uri} within "
+                    f"{args.timeout:g} s. Open {login} again and go through "
+                    "Connect to the end (Allow or Deny), or give serve a larger "
+                    "--timeout.",
+                    file=sys.stderr,
+                )
+                return EXIT_TIMEOUT
             print(json.dumps(result.as_dict()), flush=True)
             if args.once:
                 return EXIT_CODE if result.ok else EXIT_ERROR
