@@ -336,10 +336,7 @@ def print_report(report: dict) -> None:
             f"  {'ratio ours/theirs':<32}{ratio['median']:>10.2f}{ratio['p99']:>10.2f}"
         )
     else:
-        print(
-            "  google-auth-oauthlib is not installed: pip install -r "
-            "benchmarks/requirements.txt"
-        )
+        print("  google-auth-oauthlib is not installed: pip install -e '.[test]'")
 
     noise = report["noise"]
     before, after = noise["burst_before"], noise["burst_after"]

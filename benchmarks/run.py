@@ -25,8 +25,8 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "callback_latency": ["--runs", "200", "--noise", "500"],
     "flow_load": ["--runs", "20", "--learners", "50"],
-    "kernel_costs": ["--repeats", "3"],
-    "docs_build": ["--repeats", "2"],
+    "kernel_costs": ["--repeats", "5"],
+    "docs_build": ["--repeats", "3"],
 }
 
 
@@ -58,12 +58,102 @@ def main(argv: list[str] | None = None) -> int:
         if status:
             failed.append(name)
 
+    print_summary(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
         print(f"\nWrote {args.json}")
     if failed:
         print("Failed: " + ", ".join(failed), file=sys.stderr)
     return 1 if failed else 0
+
+
+def summary_rows(report: dict) -> list[tuple[str, str, str, str]]:
+    """The headline figures: what, ours, its baseline, and their ratio.
+
+    A benchmark that did not run, or a baseline that is not installed,
+    leaves its rows out.
+    """
+    rows = []
+
+    def add(name: str, ours: float, floor: float | None, unit: str) -> None:
+        base = "" if floor is None else f"{floor:.1f} {unit}"
+        ratio = "" if not floor else f"{ours / floor:.2f}"
+        rows.append((name, f"{ours:.1f} {unit}", base, ratio))
+
+    costs = report.get("kernel_costs") or {}
+    if costs:
+        add(
+            "import (vs ipywidgets)",
+            costs["import_ms"]["ours"],
+            costs["import_ms"]["floor"],
+            "ms",
+        )
+        add(
+            "import, all loaded (vs ipywidgets)",
+            costs["import_full_ms"]["ours"],
+            costs["import_full_ms"]["floor"],
+            "ms",
+        )
+        add(
+            "run 5 notebooks (vs 5 trivial)",
+            costs["notebooks_s"]["ours"],
+            costs["notebooks_s"]["floor"],
+            "s",
+        )
+        add(
+            "kernel RSS after Step 3 (vs bare)",
+            costs["memory_mib"]["ours"],
+            costs["memory_mib"]["floor"],
+            "MiB",
+        )
+    latency = ((report.get("callback_latency") or {}).get("latency")) or {}
+    if latency.get("ours"):
+        theirs = latency.get("theirs") or {}
+        for key, label in (("median_ms", "median"), ("p99_ms", "p99")):
+            add(
+                f"callback {label} (vs google-auth-oauthlib)",
+                latency["ours"][key],
+                theirs.get(key),
+                "ms",
+            )
+    flows = report.get("flow_load") or {}
+    if flows:
+        one, many = flows["one_learner"], flows["concurrent"]
+        add("whole flow, one learner, median", one["median_ms"], None, "ms")
+        add("whole flow, one learner, p99", one["p99_ms"], None, "ms")
+        add(
+            f"whole flow, {many['learners']} at once, median",
+            many["median_ms"],
+            None,
+            "ms",
+        )
+        add(f"whole flow, {many['learners']} at once, p99", many["p99_ms"], None, "ms")
+        add("throughput, learners at once", many["flows_per_s"], None, "flows/s")
+    docs = report.get("docs_build") or {}
+    if docs:
+        add(
+            "docs build (vs execute only)",
+            docs["docs_build"]["median_s"],
+            docs["execute_only"]["median_s"],
+            "s",
+        )
+    return rows
+
+
+def print_summary(report: dict) -> None:
+    """Print :func:`summary_rows` as one table."""
+    rows = summary_rows(report)
+    if not rows:
+        return
+    head = ("figure", "ours", "baseline", "ratio")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    print("\n== summary")
+    for row in [head, *rows]:
+        cells = [row[0].ljust(widths[0])]
+        cells += [
+            cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)
+        ]
+        print("  ".join(cells))
 
 
 if __name__ == "__main__":
