@@ -67,6 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
+#: kernel_costs.py's figures: key, row name, unit.
+KERNEL_COST_ROWS = (
+    ("import_ms", "import (vs ipywidgets)", "ms"),
+    ("import_full_ms", "import, all loaded (vs ipywidgets)", "ms"),
+    ("notebooks_s", "run 5 notebooks (vs 5 trivial)", "s"),
+    ("memory_mib", "kernel RSS after Step 3 (vs bare)", "MiB"),
+)
+
+
 def summary_rows(report: dict) -> list[tuple[str, str, str, str]]:
     """The headline figures: what, ours, its baseline, and their ratio.
 
@@ -81,31 +90,9 @@ def summary_rows(report: dict) -> list[tuple[str, str, str, str]]:
         rows.append((name, f"{ours:.1f} {unit}", base, ratio))
 
     costs = report.get("kernel_costs") or {}
-    if costs:
-        add(
-            "import (vs ipywidgets)",
-            costs["import_ms"]["ours"],
-            costs["import_ms"]["floor"],
-            "ms",
-        )
-        add(
-            "import, all loaded (vs ipywidgets)",
-            costs["import_full_ms"]["ours"],
-            costs["import_full_ms"]["floor"],
-            "ms",
-        )
-        add(
-            "run 5 notebooks (vs 5 trivial)",
-            costs["notebooks_s"]["ours"],
-            costs["notebooks_s"]["floor"],
-            "s",
-        )
-        add(
-            "kernel RSS after Step 3 (vs bare)",
-            costs["memory_mib"]["ours"],
-            costs["memory_mib"]["floor"],
-            "MiB",
-        )
+    for key, name, unit in KERNEL_COST_ROWS:
+        if key in costs:
+            add(name, costs[key]["ours"], costs[key]["floor"], unit)
     latency = ((report.get("callback_latency") or {}).get("latency")) or {}
     if latency.get("ours"):
         theirs = latency.get("theirs") or {}
