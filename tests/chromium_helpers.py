@@ -13,6 +13,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless comes from Playwright. Without the networking flags Chromium keeps
 # calling Google's hosts, which a closed network refuses; tests run as root,
@@ -51,3 +54,17 @@ def install_chromium() -> str | None:
     if not CHROMIUM.exists():
         return f"apt-get installed chromium, but {CHROMIUM} is still missing"
     return None
+
+
+def close_notifications(page: Page) -> None:
+    """Close JupyterLab's pop-ups (news, updates) that show.
+
+    A toast still sliding in, or gone while being clicked, is left alone: it
+    covers nothing the tests click.
+    """
+    for close in page.locator(".jp-Notification-Toast-Close").all():
+        try:
+            if close.is_visible():
+                close.click(timeout=2_000)
+        except PlaywrightError:
+            pass

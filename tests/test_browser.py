@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium_helpers import CHROMIUM_FLAGS, close_notifications
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -48,20 +49,6 @@ from smartcar_tutorial.steps import AUTOPILOT_VARIABLE
 pytestmark = [pytest.mark.browser, pytest.mark.localserver]
 
 ROOT = Path(__file__).parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless comes from Playwright. Without the networking flags Chromium keeps
-# calling Google's hosts, which a closed network refuses; tests run as root,
-# where Chromium's own sandbox cannot start.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-APT_SECONDS = 600
 
 ARTIFACTS_VARIABLE = "SMARTCAR_TUTORIAL_ARTIFACTS"
 MOMENTS = ("consent-*.png", "callback-*.png", "lab-*.png", "phone-*.png")
@@ -76,42 +63,6 @@ LAB_START_SECONDS = 60
 
 
 # Chromium and Playwright -------------------------------------------------
-
-
-def install_chromium() -> str | None:
-    """Install Debian's chromium with apt-get; return why not, or None."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "installing it needs root (apt-get install chromium)"
-    if shutil.which("apt-get") is None:
-        return "this system has no apt-get; install Chromium at /usr/bin/chromium"
-
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=APT_SECONDS, env=env
-            )
-        except subprocess.TimeoutExpired:
-            return f"`{' '.join(command)}` took more than {APT_SECONDS} s"
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            return f"`{' '.join(command)}` failed ({done.returncode}): {' '.join(tail)}"
-
-    if not CHROMIUM.exists():
-        return f"apt-get installed chromium, but {CHROMIUM} is still missing"
-    return None
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    """Debian's Chromium, installed first where it is missing and can be."""
-    if not CHROMIUM.exists():
-        problem = install_chromium()
-        if problem is not None:
-            pytest.skip(
-                f"Chromium is not at {CHROMIUM} and cannot be installed: {problem}"
-            )
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -195,13 +146,6 @@ def screenshots(request: pytest.FixtureRequest) -> Screenshots:
     shots = Screenshots(folder)
     request.config.pluginmanager.register(shots, "smartcar-tutorial-screenshots")
     return shots
-
-
-def close_notifications(page: Page) -> None:
-    """Close JupyterLab's pop-up notifications (news, updates) if any show."""
-    for close in page.locator(".jp-Notification-Toast-Close").all():
-        if close.is_visible():
-            close.click()
 
 
 # The consent pages ---------------------------------------------------------

@@ -35,14 +35,13 @@ import pytest
 import requests
 
 pytest.importorskip("jupyterhub", reason="the hub test needs jupyterhub (.[test])")
-from chromium_helpers import CHROMIUM_FLAGS  # noqa: E402
+from chromium_helpers import CHROMIUM_FLAGS, close_notifications  # noqa: E402
 from playwright.sync_api import (  # noqa: E402
     Browser,
     Page,
     expect,
     sync_playwright,
 )
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 from smartcar_tutorial.steps import AUTOPILOT_VARIABLE  # noqa: E402
 
@@ -374,16 +373,6 @@ def shots() -> Path:
     for old in folder.glob("*.png"):
         old.unlink()
     return folder
-
-
-def close_notifications(page: Page) -> None:
-    """Close JupyterLab's pop-ups (news, updates); one still sliding in may stay."""
-    for close in page.locator(".jp-Notification-Toast-Close").all():
-        try:
-            if close.is_visible():
-                close.click(timeout=2_000)
-        except PlaywrightError:
-            pass
 
 
 def save(page: Page, folder: Path, name: str, *, full_page: bool = False) -> None:
