@@ -7,7 +7,8 @@ holds across machines even where the absolute numbers do not:
    loaded) against ``import ipywidgets`` alone, in fresh interpreters;
 2. notebooks: executing every tutorial notebook unattended against as many
    one-cell notebooks through the same executor (kernel start-up is the
-   floor);
+   floor), and against notebooks of as many ``1 + 1`` cells (papermill's
+   own cost per cell is then in the floor too);
 3. memory: resident memory of a kernel after Step 3 against a bare kernel.
 
     python benchmarks/kernel_costs.py --repeats 5 --json costs.json
@@ -33,6 +34,8 @@ from jupyter_client.manager import start_new_kernel
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 UNATTENDED = {"SMARTCAR_TUTORIAL_AUTOPILOT": "approve"}
+# Keeps ipykernel's start-up warnings out of the table; both sides alike.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 def time_import(statement: str, repeats: int) -> list[float]:
@@ -47,41 +50,65 @@ def time_import(statement: str, repeats: int) -> list[float]:
     ]
 
 
-def _execute(paths: list[Path], workdir: Path) -> float:
+def _execute(path: Path, workdir: Path) -> float:
+    """Seconds papermill takes to run ``path`` in a fresh kernel."""
     started = time.perf_counter()
-    for path in paths:
-        papermill.execute_notebook(
-            str(path),
-            str(workdir / f"out-{path.name}"),
-            kernel_name="python3",
-            cwd=str(path.parent),
-            progress_bar=False,
-            execution_timeout=120,
-        )
+    papermill.execute_notebook(
+        str(path),
+        str(workdir / f"out-{path.name}"),
+        kernel_name="python3",
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+        execution_timeout=120,
+        extra_arguments=QUIET_KERNEL,
+    )
     return time.perf_counter() - started
 
 
-def time_notebooks(repeats: int) -> tuple[list[float], list[float]]:
-    """Seconds to execute the tutorial, and as many trivial notebooks."""
+def _trivial_twin(path: Path, folder: Path, same_cells: bool) -> Path:
+    """A notebook of ``1 + 1`` cells: one, or one per code cell of ``path``."""
+    source = nbformat.read(path, 4)
+    count = sum(c.cell_type == "code" for c in source.cells) if same_cells else 1
+    cells = [nbformat.v4.new_code_cell("1 + 1") for _ in range(count)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    twin = folder / f"{'cells' if same_cells else 'one'}-{path.name}"
+    nbformat.write(nb, twin)
+    return twin
+
+
+def time_notebooks(repeats: int) -> dict[str, float]:
+    """Seconds to execute the tutorial, and as many trivial notebooks.
+
+    Each tutorial notebook runs next to its trivial twins, one-cell (the
+    floor: kernel start-up) and with as many ``1 + 1`` cells (the executor's
+    own cost per cell included). A figure is the sum over the notebooks of
+    each one's median, so one slow kernel start does not skew a whole run.
+    """
+    runs: dict[str, dict[Path, list[float]]] = {"ours": {}, "one": {}, "cells": {}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        trivial = []
-        for index in range(len(NOTEBOOKS)):
-            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
-            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-            trivial.append(workdir / f"trivial-{index}.ipynb")
-            nbformat.write(nb, trivial[-1])
-        ours, floor = [], []
+        twins = {
+            path: (
+                _trivial_twin(path, workdir, False),
+                _trivial_twin(path, workdir, True),
+            )
+            for path in NOTEBOOKS
+        }
         for _ in range(repeats):
-            ours.append(_execute(NOTEBOOKS, workdir))
-            floor.append(_execute(trivial, workdir))
-    return ours, floor
+            for path, (one, cells) in twins.items():
+                for kind, notebook in (("ours", path), ("one", one), ("cells", cells)):
+                    runs[kind].setdefault(path, []).append(_execute(notebook, workdir))
+    return {
+        kind: sum(statistics.median(times) for times in by_path.values())
+        for kind, by_path in runs.items()
+    }
 
 
 def kernel_memory(cells: list[str]) -> float:
     """Resident MiB of a fresh kernel after running ``cells``."""
     manager, client = start_new_kernel(
-        kernel_name="python3", cwd=str(ROOT / "notebooks")
+        kernel_name="python3", cwd=str(ROOT / "notebooks"), extra_arguments=QUIET_KERNEL
     )
     try:
         for source in cells:
@@ -107,6 +134,23 @@ def summary(ours: list[float], floor: list[float], unit: float = 1000) -> dict:
     return {"ours": a * unit, "floor": b * unit, "ratio": a / b}
 
 
+def notebook_rows(seconds: dict[str, float]) -> dict[str, dict]:
+    """The notebook figures: against one-cell twins, and same-length twins."""
+    ours = seconds["ours"]
+    return {
+        "notebooks_s": {
+            "ours": ours,
+            "floor": seconds["one"],
+            "ratio": ours / seconds["one"],
+        },
+        "notebooks_same_cells_s": {
+            "ours": ours,
+            "floor": seconds["cells"],
+            "ratio": ours / seconds["cells"],
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs per figure")
@@ -127,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             widgets,
         ),
-        "notebooks_s": summary(*time_notebooks(repeats), unit=1),
+        **notebook_rows(time_notebooks(repeats)),
         "memory_mib": summary(
             [kernel_memory(step_3_cells())], [kernel_memory(["1 + 1"])], unit=1
         ),
